@@ -1,0 +1,51 @@
+# Tidemark: the developer commands. `make help` lists them.
+# Everything installs itself: hatch goes into .tools/, environments into .hatch/.
+
+PYTHON ?= python3
+TOOLS := .tools
+HATCH := $(TOOLS)/bin/hatch
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# The test environment that matches the local Python (see the matrix in hatch.toml).
+TEST_ENV := $(if $(filter 3.11,$(PY_VERSION)),test.py3.11-5.2,$(if $(filter 3.12,$(PY_VERSION)),test.py3.12-6.0,test.py3.13-6.1))
+# Interpreters installed through pyenv, put on PATH for the full matrix only.
+PYENV_PATH := $(subst $() ,:,$(wildcard $(HOME)/.pyenv/versions/3.1[123].*/bin))
+# hatch keeps its environments inside the repository.
+export HATCH_DATA_DIR := $(CURDIR)/.hatch
+
+.DEFAULT_GOAL := help
+.PHONY: help test test-all demo lint docs bench build clean
+
+help:  ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(HATCH):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Tidemark needs Python 3.11 or newer as $(PYTHON)."; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "hatch>=1.18,<2" "ruff==0.17.*"
+
+test: $(HATCH)  ## Run every test suite against PostgreSQL (DATABASE_URL, else embedded).
+	$(HATCH) run $(TEST_ENV):all $(ARGS)
+
+test-all: $(HATCH)  ## Run the suites on every Python x Django pair of the matrix.
+	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run test:all $(ARGS)
+
+demo: $(HATCH)  ## Migrate and serve the example project on http://127.0.0.1:8000/.
+	$(HATCH) run demo:serve
+
+lint: $(HATCH)  ## ruff format check, ruff and mypy (strict) on the sources.
+	$(HATCH) run lint:all
+
+docs: $(HATCH)  ## Build the documentation site into site/ (mkdocs --strict).
+	$(HATCH) run docs:build
+
+bench: $(HATCH)  ## Run the benchmarks against the anchors and print the ratios.
+	$(HATCH) run bench:all $(ARGS)
+
+build: $(HATCH)  ## Build the wheel and sdist of the five distributions into dist/.
+	rm -rf dist
+	for package in packages/*/; do (cd $$package && ../../$(HATCH) build ../../dist) || exit 1; done
+	@ls dist
+
+clean:  ## Remove the tool, test and build environments and the embedded database.
+	rm -rf $(TOOLS) .hatch dist site .coverage .coverage.* htmlcov .tidemark-devdb

@@ -1,0 +1,50 @@
+"""`manage.py rundemo`: migrate, seed the shop, create the demo admin user, serve on :8000."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from shop.models import Category, Product
+
+USERNAME = "admin"
+PASSWORD = "tidemark-demo"
+ADDRESS = "127.0.0.1:8000"
+
+
+class Command(BaseCommand):
+    help = "Migrate the example project, create the demo admin user and serve it."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="Prepare, but do not serve.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=1, stdout=self.stdout)
+        self.seed()
+        user, _ = get_user_model().objects.get_or_create(
+            username=USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.set_password(PASSWORD)
+        user.save()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nTidemark demo: http://{ADDRESS}/admin/  user {USERNAME!r}, "
+                f"password {PASSWORD!r}\n"
+            )
+        )
+        if not options["no_serve"]:
+            call_command("runserver", ADDRESS, use_reloader=False)
+
+    def seed(self) -> None:
+        if Category.objects.exists():
+            return
+        books = Category.objects.create(name="Books", slug="books")
+        tools = Category.objects.create(name="Tools", slug="tools")
+        Product.objects.bulk_create(
+            [
+                Product(category=books, name="The Django Book", price="39.00"),
+                Product(category=books, name="PostgreSQL Internals", price="49.50"),
+                Product(category=tools, name="Tide table", price="12.00", in_stock=False),
+            ]
+        )

@@ -1,0 +1,82 @@
+"""Small PostgreSQL helpers: vendor checks, the server version and identifier quoting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .exceptions import TidemarkError
+
+
+class NotPostgreSQL(TidemarkError):
+    """A PostgreSQL-only feature was used on a database of another vendor."""
+
+
+def is_postgresql(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the database alias `using` is a PostgreSQL database."""
+    return bool(connections[using].vendor == "postgresql")
+
+
+def require_postgresql(using: str = DEFAULT_DB_ALIAS, *, feature: str = "Tidemark") -> None:
+    """Raise `NotPostgreSQL` with a clear message unless `using` is PostgreSQL.
+
+    Args:
+        using: The database alias.
+        feature: What needs PostgreSQL, named in the message.
+    """
+    if not is_postgresql(using):
+        engine = settings.DATABASES[using].get("ENGINE", "?")
+        raise NotPostgreSQL(
+            f"{feature} needs PostgreSQL, but the database {using!r} uses {engine!r}. "
+            "Point it at a PostgreSQL database (ENGINE 'django.db.backends.postgresql')."
+        )
+
+
+def postgresql_check(
+    app_label: str, check_id: str, databases: Iterable[str] | None = None
+) -> list[checks.CheckMessage]:
+    """The system check every app runs: at least one configured database is PostgreSQL.
+
+    When Django passes `databases` (as `migrate --database` does), each of them must be
+    PostgreSQL.
+
+    Args:
+        app_label: The app reporting the error, named in the message.
+        check_id: The check id, e.g. ``"tidemark_history.E001"``.
+        databases: The aliases Django asks about, or None for all configured ones.
+    """
+    aliases = list(databases) if databases else list(settings.DATABASES)
+    wrong = [alias for alias in aliases if not is_postgresql(alias)]
+    if (databases and wrong) or (not databases and len(wrong) == len(aliases)):
+        return [
+            checks.Error(
+                f"{app_label} needs PostgreSQL; these databases are not: {', '.join(wrong)}.",
+                hint="Set ENGINE to 'django.db.backends.postgresql' for the database "
+                f"{app_label} should use.",
+                id=check_id,
+            )
+        ]
+    return []
+
+
+def server_version(using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:
+    """The PostgreSQL server version of `using` as ``(major, minor)``, e.g. ``(18, 6)``."""
+    require_postgresql(using)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        number = int(cursor.fetchone()[0])
+    return number // 10000, number % 10000
+
+
+def quote_identifier(name: str) -> str:
+    """Quote an SQL identifier for PostgreSQL, doubling embedded quotes.
+
+    Unlike ``connection.ops.quote_name``, this is safe for any string, including names
+    that contain double quotes.
+    """
+    if "\x00" in name:
+        raise ValueError("An SQL identifier cannot contain a NUL character.")
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,79 @@
+"""Run every test suite in its own pytest process, then combine coverage.
+
+Each suite under tests/ has its own Django settings and installs only its own app, which
+proves each app works alone; integration/ installs all of them. Usage:
+
+    python scripts/run_tests.py [SUITE ...] [-- PYTEST_ARGS ...]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ["core", "history", "migration_state", "smooth_migrations", "data_sync", "integration"]
+REPORTS = ROOT / ".hatch" / "junit"
+
+
+def main(argv: list[str]) -> int:
+    if "--" in argv:
+        split = argv.index("--")
+        names, pytest_args = argv[:split], argv[split + 1 :]
+    else:
+        names, pytest_args = argv, []
+    unknown = [name for name in names if name not in SUITES]
+    if unknown:
+        print(f"Unknown suite(s): {', '.join(unknown)}. Choose from: {', '.join(SUITES)}.")
+        return 2
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    for stale in ROOT.glob(".coverage.*"):
+        stale.unlink()
+    failed_suites = []
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for suite in names or SUITES:
+        report = REPORTS / f"{suite}.xml"
+        report.unlink(missing_ok=True)
+        print(f"\n=== tests/{suite} ===", flush=True)
+        command = [
+            sys.executable,
+            "-m",
+            "coverage",
+            "run",
+            "-m",
+            "pytest",
+            f"tests/{suite}",
+            f"--ds=tests.{suite}.settings",
+            f"--junitxml={report}",
+            *pytest_args,
+        ]
+        if subprocess.call(command, cwd=ROOT) != 0:
+            failed_suites.append(suite)
+        for key, value in _counts(report).items():
+            totals[key] += value
+    subprocess.call([sys.executable, "-m", "coverage", "combine", "--quiet"], cwd=ROOT)
+    subprocess.call([sys.executable, "-m", "coverage", "report"], cwd=ROOT)
+    if failed_suites:
+        print(f"\nFailed suites: {', '.join(failed_suites)}")
+    print(
+        f"\ntidemark: {totals['passed']} passed, {totals['failed']} failed, "
+        f"{totals['skipped']} skipped"
+    )
+    return 1 if failed_suites else 0
+
+
+def _counts(report: Path) -> dict[str, int]:
+    if not report.exists():
+        return {"passed": 0, "failed": 1, "skipped": 0}
+    suite = ElementTree.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    assert suite is not None
+    tests, skipped = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
+    failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    return {"passed": tests - skipped - failed, "failed": failed, "skipped": skipped}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""A model-less app whose migrations each plan test writes into a temporary module."""

@@ -1,0 +1,79 @@
+"""The repository's promises: one version everywhere, pinned cores, a public API per package."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.api import assert_public_api
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = sorted((ROOT / "packages").iterdir())
+
+
+def project(package: Path) -> dict:
+    return tomllib.loads((package / "pyproject.toml").read_text())["project"]
+
+
+def test_five_distributions_share_one_version_and_pin_the_same_core() -> None:
+    projects = {project(package)["name"]: project(package) for package in PACKAGES}
+    assert set(projects) == {
+        "django-tidemark-core",
+        "django-tidemark-history",
+        "django-tidemark-migration-state",
+        "django-tidemark-smooth-migrations",
+        "django-tidemark-data-sync",
+    }
+    version = projects["django-tidemark-core"]["version"]
+    assert {meta["version"] for meta in projects.values()} == {version}
+    for name, meta in projects.items():
+        if name != "django-tidemark-core":
+            assert f"django-tidemark-core=={version}" in meta["dependencies"], name
+
+
+def test_each_package_ships_typing_readme_and_license() -> None:
+    for package in PACKAGES:
+        import_name = "tidemark_" + package.name.replace("-", "_")
+        assert (package / "src" / import_name / "py.typed").exists()
+        assert (package / "README.md").read_text().startswith(f"# django-tidemark-{package.name}")
+        assert (package / "LICENSE").read_text() == (ROOT / "LICENSE").read_text()
+
+
+def test_runtime_version_comes_from_the_package_metadata() -> None:
+    import tidemark_core
+
+    assert tidemark_core.__version__ == project(ROOT / "packages" / "core")["version"]
+
+
+def test_bump_version_changes_every_distribution(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "packages", copy / "packages", ignore=shutil.ignore_patterns("src"))
+    shutil.copytree(ROOT / "scripts", copy / "scripts")
+    shutil.copy(ROOT / "CHANGELOG.md", copy / "CHANGELOG.md")
+
+    subprocess.run([sys.executable, "scripts/bump_version.py", "0.2.0"], cwd=copy, check=True)
+
+    for package in sorted((copy / "packages").iterdir()):
+        meta = project(package)
+        assert meta["version"] == "0.2.0"
+        if package.name != "core":
+            assert "django-tidemark-core==0.2.0" in meta["dependencies"]
+    assert "## 0.2.0" in (copy / "CHANGELOG.md").read_text()
+
+
+def test_bump_version_rejects_a_malformed_version(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bump_version.py"), "v2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "not a version" in result.stderr
+
+
+def test_public_api_is_exactly_the_sorted_all() -> None:
+    assert_public_api("tidemark_core")

@@ -1,0 +1,36 @@
+"""Settings of the integration suite: all four Tidemark apps installed together."""
+
+from tests.settings_base import *  # noqa: F403
+from tests.settings_base import BASE_APPS, databases
+
+INSTALLED_APPS = [
+    *BASE_APPS,
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "pgtrigger",
+    "tidemark_core",
+    "tidemark_history",
+    "tidemark_migration_state",
+    "tidemark_smooth_migrations",
+    "tidemark_data_sync",
+]
+DATABASES = databases("integration", "other")
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]

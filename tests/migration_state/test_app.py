@@ -1,0 +1,29 @@
+"""The migration-state app installs alone, passes its checks and exports a sorted API."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from django.core import checks
+from django.core.management import call_command
+
+import tidemark_migration_state
+from tests.api import assert_public_api
+from tidemark_migration_state.checks import check_postgresql
+
+
+def test_public_api_is_exactly_the_sorted_all() -> None:
+    assert_public_api("tidemark_migration_state")
+    assert tidemark_migration_state.__version__ == version("django-tidemark-migration-state")
+
+
+def test_system_checks_pass_on_postgresql() -> None:
+    call_command("check", fail_level="WARNING")
+    assert check_postgresql(databases=["default", "other"]) == []
+
+
+def test_e001_when_the_database_is_not_postgresql() -> None:
+    [error] = check_postgresql(databases=["lite"])
+
+    assert error.id == "tidemark_migration_state.E001"
+    assert error.level == checks.ERROR
