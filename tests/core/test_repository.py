@@ -77,3 +77,10 @@ def test_bump_version_rejects_a_malformed_version(tmp_path: Path) -> None:
 
 def test_public_api_is_exactly_the_sorted_all() -> None:
     assert_public_api("tidemark_core")
+
+
+def test_history_context_is_a_no_op_without_history() -> None:
+    from tidemark_core import history_context
+
+    with history_context(command="rollback_migrations") as value:
+        assert value is None

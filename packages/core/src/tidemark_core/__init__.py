@@ -10,6 +10,7 @@ from importlib.metadata import version as _version
 
 from .exceptions import IrreversibleStepsError, LockNotAcquired, PlanError, TidemarkError
 from .executor import MIGRATION_LOCK, execute
+from .integrations import history_context
 from .locks import advisory_lock, is_lock_timeout, lock_timeout, retry_on_lock_timeout
 from .plan import Key, Plan, Step, applied_migrations, irreversible_operations, normalize
 from .postgres import (
@@ -37,6 +38,7 @@ __all__ = [
     "advisory_lock",
     "applied_migrations",
     "execute",
+    "history_context",
     "irreversible_operations",
     "is_lock_timeout",
     "is_postgresql",
