@@ -3,7 +3,9 @@
 Each suite under tests/ has its own Django settings and installs only its own app, which
 proves each app works alone; integration/ installs all of them. Usage:
 
-    python scripts/run_tests.py [SUITE ...] [-- PYTEST_ARGS ...]
+    python scripts/run_tests.py [SUITE ...] [PYTEST_ARGS ...]
+
+Arguments naming a suite select it (all suites when none is named); the others go to pytest.
 """
 
 from __future__ import annotations
@@ -19,15 +21,8 @@ REPORTS = ROOT / ".hatch" / "junit"
 
 
 def main(argv: list[str]) -> int:
-    if "--" in argv:
-        split = argv.index("--")
-        names, pytest_args = argv[:split], argv[split + 1 :]
-    else:
-        names, pytest_args = argv, []
-    unknown = [name for name in names if name not in SUITES]
-    if unknown:
-        print(f"Unknown suite(s): {', '.join(unknown)}. Choose from: {', '.join(SUITES)}.")
-        return 2
+    names = [arg for arg in argv if arg in SUITES]
+    pytest_args = [arg for arg in argv if arg not in SUITES and arg != "--"]
     REPORTS.mkdir(parents=True, exist_ok=True)
     for stale in ROOT.glob(".coverage.*"):
         stale.unlink()
