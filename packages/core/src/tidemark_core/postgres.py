@@ -38,10 +38,12 @@ def require_postgresql(using: str = DEFAULT_DB_ALIAS, *, feature: str = "Tidemar
 def postgresql_check(
     app_label: str, check_id: str, databases: Iterable[str] | None = None
 ) -> list[checks.CheckMessage]:
-    """The system check every app runs: at least one configured database is PostgreSQL.
+    """The system check every app runs: the databases it may use include a PostgreSQL one.
 
-    When Django passes `databases` (as `migrate --database` does), each of them must be
-    PostgreSQL.
+    A project may keep other databases beside PostgreSQL (a SQLite cache, say); the app
+    works on its PostgreSQL aliases, and its commands refuse the others with a clear error.
+    So the check fails only when none of the databases in question is PostgreSQL: those
+    Django passes (``migrate --database lite`` passes one), else all configured ones.
 
     Args:
         app_label: The app reporting the error, named in the message.
@@ -49,17 +51,16 @@ def postgresql_check(
         databases: The aliases Django asks about, or None for all configured ones.
     """
     aliases = list(databases) if databases else list(settings.DATABASES)
-    wrong = [alias for alias in aliases if not is_postgresql(alias)]
-    if (databases and wrong) or (not databases and len(wrong) == len(aliases)):
-        return [
-            checks.Error(
-                f"{app_label} needs PostgreSQL; these databases are not: {', '.join(wrong)}.",
-                hint="Set ENGINE to 'django.db.backends.postgresql' for the database "
-                f"{app_label} should use.",
-                id=check_id,
-            )
-        ]
-    return []
+    if any(is_postgresql(alias) for alias in aliases):
+        return []
+    return [
+        checks.Error(
+            f"{app_label} needs PostgreSQL; none of these databases is: {', '.join(aliases)}.",
+            hint="Set ENGINE to 'django.db.backends.postgresql' for the database "
+            f"{app_label} should use.",
+            id=check_id,
+        )
+    ]
 
 
 def server_version(using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:
