@@ -18,12 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ["core", "history", "migration_state", "smooth_migrations", "data_sync", "integration"]
 REPORTS = ROOT / ".hatch" / "junit"
+TEMP = ROOT / ".hatch" / "tmp"
 
 
 def main(argv: list[str]) -> int:
     names = [arg for arg in argv if arg in SUITES]
     pytest_args = [arg for arg in argv if arg not in SUITES and arg != "--"]
     REPORTS.mkdir(parents=True, exist_ok=True)
+    TEMP.mkdir(parents=True, exist_ok=True)
     for stale in ROOT.glob(".coverage.*"):
         stale.unlink()
     failed_suites = []
@@ -42,6 +44,8 @@ def main(argv: list[str]) -> int:
             f"tests/{suite}",
             f"--ds=tests.{suite}.settings",
             f"--junitxml={report}",
+            # Temporary files stay in this checkout, apart from other runs on the machine.
+            f"--basetemp={TEMP / suite}",
             *pytest_args,
         ]
         if subprocess.call(command, cwd=ROOT) != 0:

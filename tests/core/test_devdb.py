@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,44 @@ def test_embedded_server_is_shared_and_stops_with_the_last_process(tmp_path: Pat
     assert not (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2)
+
+
+def attach(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-W", "error", "-c", ATTACH],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return process, process.stdout.readline().strip()  # type: ignore[union-attr]
+
+
+def devdb_env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "TIDEMARK_DEVDB_DIR": str(tmp_path / "db")}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def test_sigterm_detaches_so_the_last_process_stops_the_server(tmp_path: Path) -> None:
+    terminated, _ = attach(devdb_env(tmp_path))
+    terminated.send_signal(signal.SIGTERM)
+    terminated.communicate(timeout=30)
+
+    assert terminated.returncode == 128 + signal.SIGTERM
+    assert not (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_a_killed_process_does_not_keep_the_server_running(tmp_path: Path) -> None:
+    env = devdb_env(tmp_path)
+    killed, url = attach(env)
+    killed.kill()
+    killed.communicate(timeout=30)
+    assert (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()
+
+    survivor, same_url = attach(env)
+    assert same_url == url
+    survivor.communicate("\n", timeout=30)
+
+    assert survivor.returncode == 0
+    assert not (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()

