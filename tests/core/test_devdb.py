@@ -56,46 +56,6 @@ sys.stdin.readline()
 """
 
 
-def test_embedded_server_is_shared_and_stops_with_the_last_process(tmp_path: Path) -> None:
-    env = {**os.environ, "TIDEMARK_DEVDB_DIR": str(tmp_path / "db")}
-    env.pop("DATABASE_URL", None)
-    first = subprocess.Popen(
-        [sys.executable, "-W", "error", "-c", ATTACH],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    second = None
-    try:
-        url = first.stdout.readline().strip()  # type: ignore[union-attr]
-        assert url.startswith("postgresql://")
-        second = subprocess.Popen(
-            [sys.executable, "-W", "error", "-c", ATTACH],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert second.stdout.readline().strip() == url  # type: ignore[union-attr]
-        with psycopg.connect(url) as session:
-            started = session.execute("SELECT pg_postmaster_start_time()").fetchone()
-
-        second.communicate("\n", timeout=30)
-        with psycopg.connect(url) as session:
-            assert session.execute("SELECT pg_postmaster_start_time()").fetchone() == started
-    finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.communicate("\n", timeout=30)
-    assert first.returncode == 0
-    assert second is not None
-    assert second.returncode == 0
-    assert not (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()
-    with pytest.raises(psycopg.OperationalError):
-        psycopg.connect(url, connect_timeout=2)
-
-
 def attach(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-W", "error", "-c", ATTACH],
@@ -111,6 +71,30 @@ def devdb_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "TIDEMARK_DEVDB_DIR": str(tmp_path / "db")}
     env.pop("DATABASE_URL", None)
     return env
+
+
+def test_embedded_server_is_shared_and_stops_with_the_last_process(tmp_path: Path) -> None:
+    env = devdb_env(tmp_path)
+    first, url = attach(env)
+    second, same_url = attach(env)
+    try:
+        assert url.startswith("postgresql://")
+        assert same_url == url
+        with psycopg.connect(url) as session:
+            started = session.execute("SELECT pg_postmaster_start_time()").fetchone()
+
+        second.communicate("\n", timeout=30)
+        with psycopg.connect(url) as session:
+            assert session.execute("SELECT pg_postmaster_start_time()").fetchone() == started
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.communicate("\n", timeout=30)
+    assert first.returncode == 0
+    assert second.returncode == 0
+    assert not (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)
 
 
 def test_sigterm_detaches_so_the_last_process_stops_the_server(tmp_path: Path) -> None:

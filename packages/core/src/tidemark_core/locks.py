@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
@@ -21,22 +21,33 @@ LOCK_NOT_AVAILABLE = "55P03"
 _POLL_INTERVAL = 0.05
 
 
-def _lock_key(name: str, using: str) -> int:
+def _fetch_value(using: str, sql: str, params: Sequence[Any] = ()) -> Any:
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT hashtextextended(%s, 0)", [name])
-        return int(cursor.fetchone()[0])
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _undo(using: str, sql: str, params: Sequence[Any]) -> None:
+    """Undo session state set for a block, unless the connection is closed or broken.
+
+    A closed connection took its session state with it; a broken transaction must be rolled
+    back by its owner, which ends the block's changes to transaction state anyway.
+    """
+    connection = connections[using]
+    if connection.connection is not None and not connection.needs_rollback:
+        _fetch_value(using, sql, params)
 
 
 def _holder_pid(key: int, using: str) -> int | None:
     # pg_locks splits a bigint advisory key into two unsigned 32-bit halves.
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1 LIMIT 1",
-            [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
+    pid = _fetch_value(
+        using,
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1 LIMIT 1",
+        [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
+    )
+    return None if pid is None else int(pid)
 
 
 @contextmanager
@@ -58,23 +69,16 @@ def advisory_lock(
             backend PID holding it.
     """
     require_postgresql(using, feature="advisory_lock()")
-    key = _lock_key(name, using)
+    key = int(_fetch_value(using, "SELECT hashtextextended(%s, 0)", [name]))
     deadline = time.monotonic() + timeout
-    while True:
-        with connections[using].cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            if cursor.fetchone()[0]:
-                break
+    while not _fetch_value(using, "SELECT pg_try_advisory_lock(%s)", [key]):
         if time.monotonic() >= deadline:
             raise LockNotAcquired(name, timeout, _holder_pid(key, using))
         time.sleep(min(_POLL_INTERVAL, max(deadline - time.monotonic(), 0)))
     try:
         yield
     finally:
-        connection = connections[using]
-        if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        _undo(using, "SELECT pg_advisory_unlock(%s)", [key])
 
 
 @contextmanager
@@ -90,17 +94,14 @@ def lock_timeout(seconds: float, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[N
         using: The database alias.
     """
     require_postgresql(using, feature="lock_timeout()")
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout')")
-        previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{int(seconds * 1000)}ms"])
+    previous = _fetch_value(using, "SELECT current_setting('lock_timeout')")
+    _fetch_value(
+        using, "SELECT set_config('lock_timeout', %s, false)", [f"{int(seconds * 1000)}ms"]
+    )
     try:
         yield
     finally:
-        connection = connections[using]
-        if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('lock_timeout', %s, false)", [previous])
+        _undo(using, "SELECT set_config('lock_timeout', %s, false)", [previous])
 
 
 def is_lock_timeout(error: BaseException) -> bool:
