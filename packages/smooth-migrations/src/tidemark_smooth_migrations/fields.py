@@ -156,8 +156,17 @@ class _DeprecatedFieldMixin:
 
     def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
         super().contribute_to_class(cls, name, **kwargs)  # type: ignore[misc]
+        # dumpdata leaves the column out, so loaddata into this release works.
+        self._tidemark_serialize = self.serialize
+        self.serialize = False
         setattr(cls, name, _DeprecatedAttribute(self))  # type: ignore[arg-type]
         setattr(cls, self.attname, None)  # type: ignore[attr-defined]
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        if getattr(self, "_tidemark_serialize", False):
+            kwargs.pop("serialize", None)
+        return name, path, args, kwargs
 
     def clean(self, value: Any, model_instance: Any) -> Any:
         return value
