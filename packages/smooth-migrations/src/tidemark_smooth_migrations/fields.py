@@ -157,7 +157,7 @@ class _DeprecatedFieldMixin:
     def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
         super().contribute_to_class(cls, name, **kwargs)  # type: ignore[misc]
         # dumpdata leaves the column out, so loaddata into this release works.
-        self._tidemark_serialize = self.serialize
+        self._tidemark_serialize: bool = self.serialize  # type: ignore[has-type]
         self.serialize = False
         setattr(cls, name, _DeprecatedAttribute(self))  # type: ignore[arg-type]
         setattr(cls, self.attname, None)  # type: ignore[attr-defined]
@@ -182,7 +182,7 @@ class _DeprecatedFieldMixin:
 
     def clone(self) -> models.Field:  # type: ignore[type-arg]
         # Migration states are built from clones: they get the plain field and its column.
-        _name, _path, args, kwargs = self.deconstruct()  # type: ignore[attr-defined]
+        _name, _path, args, kwargs = self.deconstruct()
         return self._tidemark_base(*args, **kwargs)
 
 
