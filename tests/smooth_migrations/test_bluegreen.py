@@ -283,3 +283,103 @@ def test_deprecate_model(release: Release) -> None:
     migrate()
     assert rows("SELECT to_regclass('north_coupon') IS NULL") == [(True,)]
     assert list(ProductN.objects.values_list("name", flat=True)) == ["kept"]
+
+
+SYNC_TRIGGER = '''migrations.RunSQL(
+            sql="""
+            CREATE FUNCTION north_product_sync_title() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    NEW.title := coalesce(NEW.title, NEW.name);
+                    NEW.name := coalesce(NEW.name, NEW.title);
+                ELSIF NEW.name IS DISTINCT FROM OLD.name THEN
+                    NEW.title := NEW.name;
+                ELSIF NEW.title IS DISTINCT FROM OLD.title THEN
+                    NEW.name := NEW.title;
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER north_product_sync_title BEFORE INSERT OR UPDATE ON north_product
+                FOR EACH ROW EXECUTE FUNCTION north_product_sync_title();
+            UPDATE north_product SET title = name;
+            """,
+            reverse_sql="""
+            DROP TRIGGER north_product_sync_title ON north_product;
+            DROP FUNCTION north_product_sync_title();
+            """,
+        )'''
+
+
+def test_rename_a_column_as_the_guide_does(release: Release) -> None:
+    n = {"0001_initial": CREATE_PRODUCT.format(extra="", more="")}
+    release(north=n)
+    migrate()
+    with isolate_apps(APP):
+
+        class Product(models.Model):
+            name = models.CharField(max_length=50)
+
+            class Meta:
+                app_label = "north"
+
+    ProductN = Product
+    before = ProductN.objects.create(name="before")
+    with isolate_apps(APP):
+
+        @smooth.backward_compatible_model
+        class Product(models.Model):
+            name = smooth.deprecated_field(models.CharField(max_length=50))
+            title = smooth.new_field(models.CharField(max_length=50))
+
+            class Meta:
+                app_label = "north"
+
+    ProductN1 = Product
+    n1 = {
+        **n,
+        "0002_expand": migration(
+            "0001_initial",
+            'migrations.AlterField("product", "name", models.CharField(max_length=50, null=True))',
+            'migrations.AddField("product", "title", models.CharField(max_length=50, null=True))',
+            SYNC_TRIGGER,
+        ),
+    }
+    release(north=n1)
+    migrate()
+    assert_matches_migrations(ProductN1)
+
+    assert ProductN1.objects.get(pk=before.pk).title == "before"
+    by_n = ProductN.objects.create(name="by N")
+    by_n1 = ProductN1.objects.create(title="by N+1")
+    assert ProductN.objects.get(pk=by_n1.pk).name == "by N+1"
+    assert ProductN1.objects.get(pk=by_n.pk).title == "by N"
+    renamed_by_n = ProductN.objects.get(pk=by_n1.pk)
+    renamed_by_n.name = "changed by N"
+    renamed_by_n.save()
+    renamed_by_n1 = ProductN1.objects.get(pk=by_n.pk)
+    renamed_by_n1.title = "changed by N+1"
+    renamed_by_n1.save()
+    assert rows("SELECT name, title FROM north_product ORDER BY id") == [
+        ("before", "before"),
+        ("changed by N+1", "changed by N+1"),
+        ("changed by N", "changed by N"),
+    ]
+
+    release(
+        north={
+            **n1,
+            "0003_contract": migration(
+                "0002_expand",
+                'migrations.RunSQL("DROP TRIGGER north_product_sync_title ON north_product; '
+                'DROP FUNCTION north_product_sync_title()", reverse_sql=migrations.RunSQL.noop)',
+                'migrations.RemoveField("product", "name")',
+                'migrations.AlterField("product", "title", models.CharField(max_length=50))',
+            ),
+        }
+    )
+    migrate()
+    assert rows("SELECT title FROM north_product ORDER BY id") == [
+        ("before",),
+        ("changed by N+1",),
+        ("changed by N",),
+    ]
