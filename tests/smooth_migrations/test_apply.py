@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from collections.abc import Iterator
 from io import StringIO
 
@@ -37,7 +40,7 @@ def run_failing(*args: str, **options: object) -> tuple[str, CommandError]:
 def test_applies_like_migrate_and_prints_each_step(release: Release) -> None:
     release(north={"0001_initial": NORTH_0001, "0002_size": NORTH_0002})
 
-    output = run()
+    output = run(skip_checks=False)
 
     assert {("north", "0001_initial"), ("north", "0002_size")} <= applied_migrations()
     assert "Operations to perform:" in output
@@ -248,3 +251,140 @@ def test_waits_for_the_migration_lock_of_another_deploy(release: Release) -> Non
         holder.close()
 
     assert applied_migrations() == before
+
+
+def test_sigint_mid_run_rolls_back_and_a_second_signal_waits_for_the_rollback(
+    release: Release,
+) -> None:
+    release(north={"0001_initial": NORTH_0001, "0002_size": NORTH_0002})
+    before = schema(pattern=DEPLOY), migration_rows()
+    events: list[str] = []
+
+    def progress(
+        action: str, migration: object = None, fake: bool = False, **extra: object
+    ) -> None:
+        events.append(f"{action} {migration}")
+        if action == "apply_start" and str(migration) == "north.0002_size":
+            os.kill(os.getpid(), signal.SIGINT)
+        if action == "unapply_start":
+            os.kill(os.getpid(), signal.SIGTERM)  # ignored until the rollback is done
+
+    with pytest.raises(ApplyMigrationsError, match="Interrupted by SIGINT") as caught:
+        apply_migrations(progress_callback=progress)
+
+    assert (schema(pattern=DEPLOY), migration_rows()) == before
+    assert caught.value.result.failed == "north.0002_size"
+    assert "unapply_success north.0001_initial" in events
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_runs_without_signal_handlers_outside_the_main_thread(release: Release) -> None:
+    release(north={"0001_initial": NORTH_0001})
+    results: list[object] = []
+
+    def deploy() -> None:
+        try:
+            results.append(apply_migrations("north"))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=deploy)
+
+    thread.start()
+    thread.join()
+
+    assert ("north", "0001_initial") in applied_migrations()
+    assert len(results) == 1
+
+
+def test_graph_problems_are_refused_before_anything_runs(release: Release) -> None:
+    release(north={"0001_initial": NORTH_0001, "0002_size": NORTH_0002})
+    with pytest.raises(CommandError, match="More than one migration matches '0'"):
+        run("north", "0")
+
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_size": NORTH_0002,
+            "0002_other": run_sql("north", "0001_initial", "SELECT 1"),
+        }
+    )
+    with pytest.raises(CommandError, match="Conflicting migrations detected"):
+        run()
+
+    release(north={"0001_initial": NORTH_0001, "0002_size": NORTH_0002})
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied)"
+            " VALUES ('north', '0002_size', now())"
+        )
+    with pytest.raises(CommandError, match="is applied before its dependency"):
+        run()
+
+
+def test_command_output_for_check_plan_and_failures(release: Release) -> None:
+    release(north={"0001_initial": NORTH_0001})
+    with pytest.raises(SystemExit):
+        run(check_unapplied=True)
+    run()
+    assert "  No migrations to apply." in run()
+    assert "  No planned migration operations." in run(plan=True)
+
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_data": run_sql("north", "0001_initial", "SELECT 1", None),
+            "0003_fails": failing("north", "0002_data", atomic=False),
+        }
+    )
+    assert "apply_migrations would refuse this plan" in run(plan=True)
+    output, error = run_failing(allow_irreversible=True)
+    assert "Still applied after the rollback: north.0002_data" in output
+    assert "north.0003_fails is not atomic" in output
+    assert "could not be rolled back: north.0002_data" in str(error)
+
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "apply_migrations",
+            stdout=(out := StringIO()),
+            stderr=err,
+            json=True,
+            allow_irreversible=True,
+        )
+    data = json.loads(out.getvalue())
+    assert data["ok"] is False
+    assert data["failed"] == "north.0003_fails"
+
+
+def test_unapplying_an_irreversible_migration_is_refused(release: Release) -> None:
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_data": run_sql("north", "0001_initial", "SELECT 1", None),
+        }
+    )
+    run(allow_irreversible=True)
+    before = migration_rows()
+
+    with pytest.raises(CommandError, match="cannot be unapplied"):
+        run("north", "0001")
+
+    assert migration_rows() == before
+
+
+def test_a_migration_that_kills_its_connection_is_still_rolled_back(release: Release) -> None:
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_dies": run_sql(
+                "north", "0001_initial", "SELECT pg_terminate_backend(pg_backend_pid())"
+            ),
+        }
+    )
+    before = schema(pattern=DEPLOY), migration_rows()
+
+    _output, error = run_failing()
+
+    assert (schema(pattern=DEPLOY), migration_rows()) == before
+    assert "north.0002_dies" in str(error)

@@ -9,16 +9,27 @@ from io import StringIO
 
 import pytest
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import models
+from django.db.migrations.loader import MigrationLoader
 from django.test.utils import isolate_apps, override_settings
 
 import tidemark_smooth_migrations as smooth
+from tidemark_smooth_migrations import NotNullableFieldError
 from tidemark_smooth_migrations import changes as changes_module
-from tidemark_smooth_migrations.changes import Change, overdue, pending_changes, with_releases
+from tidemark_smooth_migrations.changes import (
+    Change,
+    introduced_by,
+    overdue,
+    pending_changes,
+    with_releases,
+)
 from tidemark_smooth_migrations.checks import check_new_fields_enforced
 from tidemark_smooth_migrations.conf import max_releases
+
+from .conftest import Release
+from .migrations_src import NORTH_0001
 
 EXPAND = ("testapp", "0002_expand")
 INITIAL = ("testapp", "0001_initial")
@@ -162,3 +173,71 @@ def test_w001_new_field_without_backward_compatible_model() -> None:
     assert warning.level == checks.WARNING
     assert "testapp.Unchecked" in warning.msg
     assert check_new_fields_enforced() == []
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+def test_introduced_by_follows_state_operations_and_create_model(release: Release) -> None:
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_size": """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("north", "0001_initial")]
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddField("thing", "size", models.IntegerField(null=True))],
+            database_operations=[migrations.RunSQL("SELECT 1", reverse_sql="SELECT 1")],
+        ),
+    ]
+""",
+        }
+    )
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    with isolate_apps("tests.smooth_migrations.deployapps.north"):
+
+        class Thing(models.Model):
+            name = models.CharField(max_length=50, unique=True)
+            size = models.IntegerField(null=True)
+
+            class Meta:
+                app_label = "north"
+
+            def __str__(self) -> str:
+                return self.name
+
+    assert introduced_by(loader, Thing, ["size"]) == ("north", "0002_size")
+    assert introduced_by(loader, Thing, ["name"]) == ("north", "0001_initial")
+    assert introduced_by(loader, Thing, ["name", "size"], oldest=True) == ("north", "0001_initial")
+    assert introduced_by(loader, Thing) == ("north", "0002_size")
+    assert introduced_by(loader, Thing, ["missing"]) is None
+
+
+def test_show_says_when_nothing_is_pending(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(changes_module, "pending_changes", list)
+
+    assert show() == "No backward-compatibility changes pending.\n"
+    show("--check")
+
+
+def test_full_clean_of_a_blank_new_field_and_of_other_errors() -> None:
+    with isolate_apps("tests.smooth_migrations.testapp"):
+
+        @smooth.backward_compatible_model
+        class Optional(models.Model):
+            name = models.CharField(max_length=10)
+            nickname = smooth.new_field(models.CharField(max_length=10, blank=True))
+
+            class Meta:
+                app_label = "testapp"
+
+            def __str__(self) -> str:
+                return self.name
+
+    with pytest.raises(NotNullableFieldError, match="nickname"):
+        Optional(name="a").full_clean()
+    with pytest.raises(ValidationError) as caught:
+        Optional(name="", nickname="b").full_clean()
+    assert not isinstance(caught.value, NotNullableFieldError)
+    Optional(name="a", nickname="").full_clean()

@@ -126,6 +126,7 @@ def test_deprecated_field_access() -> None:
     assert getattr(product, "legacy_code", "gone") == "gone"
     assert hasattr(Product, "legacy_code")
     assert Product._meta.get_field("legacy_code").max_length == 20
+    assert Product._meta.get_field("legacy_code").formfield() is None
     assert product.old_notes == "(notes of Lamp moved)"
     product.old_notes = "ignored"
     assert product.old_notes == "(notes of Lamp moved)"

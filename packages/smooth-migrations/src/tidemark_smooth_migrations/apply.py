@@ -340,23 +340,23 @@ def _message(result: ApplyResult) -> str:
 
 @contextmanager
 def _signals_raise() -> Iterator[Callable[[], Any]]:
-    """Turn SIGINT and SIGTERM into `_Interrupted`; yields a context that defers them."""
-    state = {"deferring": False, "pending": []}
+    """Turn SIGINT and SIGTERM into `_Interrupted`; yields a context that ignores them.
+
+    The rollback runs inside that context: a second signal must not stop it half-way.
+    """
+    deferring = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if state["deferring"]:
-            state["pending"].append(name)  # type: ignore[attr-defined]
-            return
-        raise _Interrupted(name)
+        if not deferring.is_set():
+            raise _Interrupted(signal.Signals(signum).name)
 
     @contextmanager
     def deferred() -> Iterator[None]:
-        state["deferring"] = True
+        deferring.set()
         try:
             yield
         finally:
-            state["deferring"] = False
+            deferring.clear()
 
     if threading.current_thread() is not threading.main_thread():
         yield deferred  # signal handlers can only be installed from the main thread
