@@ -202,7 +202,7 @@ def apply_migrations(
     """
     notify = progress_callback or (lambda *args, **kwargs: None)
     with (
-        history_context(command="apply_migrations", using=using),
+        history_context(command="apply_migrations", database=using),
         advisory_lock(MIGRATION_LOCK, using=using, timeout=lock_timeout),
         _signals_raise() as defer_signals,
     ):
