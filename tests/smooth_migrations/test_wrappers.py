@@ -9,6 +9,7 @@ import pytest
 from django.contrib.admin.utils import NestedObjects
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
 from tidemark_smooth_migrations import (
@@ -168,6 +169,9 @@ def test_deprecated_model_queries_raise_but_django_internals_work() -> None:
         with pytest.raises(ModelDeprecatedError, match=r"testapp\.Coupon is deprecated"):
             query()
     Coupon.objects.filter(code="X")  # building a queryset is fine
+
+    historical = MigrationLoader(connection).project_state().apps.get_model("testapp", "Coupon")
+    assert historical.objects.count() == 2  # migrations (RunPython) still reach the table
 
     collector = NestedObjects(using="default")
     collector.collect([product])
