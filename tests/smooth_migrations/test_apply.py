@@ -389,3 +389,22 @@ def test_a_migration_that_kills_its_connection_is_still_rolled_back(release: Rel
 
     assert (schema(pattern=DEPLOY), migration_rows()) == before
     assert "north.0002_dies" in str(error)
+
+
+def test_a_rollback_that_fails_says_what_stays_applied(release: Release) -> None:
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_bad_reverse": run_sql("north", "0001_initial", "SELECT 1", "SELECT * FROM nope"),
+            "0003_fails": failing("north", "0002_bad_reverse"),
+        }
+    )
+    before = applied_migrations()
+
+    output, error = run_failing()
+
+    stuck = {("north", "0001_initial"), ("north", "0002_bad_reverse")}
+    assert applied_migrations() == before | stuck
+    assert "  Unapplying north.0002_bad_reverse... FAIL" in output
+    assert "The rollback failed too" in str(error)
+    assert "could not be rolled back: north.0001_initial, north.0002_bad_reverse" in str(error)
