@@ -377,3 +377,32 @@ def test_plans_work_on_any_alias(release: Release) -> None:
     assert schema("other")["columns"] == []
     assert other_schema["columns"]
     assert applied_migrations() == default_before
+
+
+def test_post_migrate_receivers_get_the_models_as_the_plan_leaves_them(
+    release: Release,
+) -> None:
+    from django.db.models.signals import post_migrate
+
+    seen: list[bool] = []
+
+    def receiver(sender: object, apps: object, **kwargs: object) -> None:
+        try:
+            apps.get_model("alpha", "Item")  # type: ignore[attr-defined]
+        except LookupError:
+            seen.append(False)
+        else:
+            seen.append(True)
+
+    release(alpha={"0001_initial": ALPHA_0001})
+    post_migrate.connect(receiver, dispatch_uid="tidemark-test")
+    try:
+        execute(Plan.build(applied_migrations() | {("alpha", "0001_initial")}))
+        applied = execute(Plan.build(applied_migrations() - {("alpha", "0001_initial")}))
+        execute(Plan.build(applied))
+    finally:
+        post_migrate.disconnect(dispatch_uid="tidemark-test")
+
+    # One signal per app with models; alpha's model exists only after the first plan.
+    assert set(seen[: len(seen) // 3]) == {True}
+    assert set(seen[len(seen) // 3 :]) == {False}

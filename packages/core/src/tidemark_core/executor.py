@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.migrations.state import ModelState, ProjectState, StateApps
 
 from .exceptions import IrreversibleStepsError, PlanError
 from .locks import advisory_lock
@@ -70,13 +72,41 @@ def execute(
         emit_pre_migrate_signal(0, False, using, plan=django_plan)
         executor = MigrationExecutor(connections[using], progress_callback)
         executor.loader = plan.loader
+        state = None
         for phase in (plan.backwards, plan.forwards):
             if phase:
                 plan.loader.refresh_applied()
-                executor.migrate([], plan=[(step.migration, step.backwards) for step in phase])
+                state = executor.migrate(
+                    [], plan=[(step.migration, step.backwards) for step in phase]
+                )
+        if state is None:
+            plan.loader.refresh_applied()
+            graph = plan.loader.graph
+            state = plan.loader.project_state(
+                [key for key in plan.loader.applied_migrations if key in graph.nodes]
+            )
         _unrecord_broken_replacements(plan)
-        emit_post_migrate_signal(0, False, using, plan=django_plan)
+        emit_post_migrate_signal(0, False, using, plan=django_plan, apps=_final_apps(state))
     return applied_migrations(using)
+
+
+def _final_apps(state: ProjectState) -> StateApps:
+    """The models as the migrations leave them, for ``post_migrate`` receivers, as ``migrate``.
+
+    Receivers such as contenttypes' then see that a model whose migrations were unapplied is
+    gone, instead of querying its dropped table.
+    """
+    state.clear_delayed_apps_cache()
+    final = state.apps
+    # Re-render the models of apps without migrations, with their relations, as migrate does.
+    with final.bulk_update():
+        keys = []
+        for model_state in final.real_models:
+            key = (model_state.app_label, model_state.name_lower)
+            keys.append(key)
+            final.unregister_model(*key)
+    final.render_multiple([ModelState.from_model(global_apps.get_model(*key)) for key in keys])
+    return final
 
 
 def _unrecord_broken_replacements(plan: Plan) -> None:
