@@ -259,6 +259,7 @@ def test_sigint_mid_run_rolls_back_and_a_second_signal_waits_for_the_rollback(
 ) -> None:
     release(north={"0001_initial": NORTH_0001, "0002_size": NORTH_0002})
     before = schema(pattern=DEPLOY), migration_rows()
+    handler_before = signal.getsignal(signal.SIGTERM)
     events: list[str] = []
 
     def progress(
@@ -276,7 +277,7 @@ def test_sigint_mid_run_rolls_back_and_a_second_signal_waits_for_the_rollback(
     assert (schema(pattern=DEPLOY), migration_rows()) == before
     assert caught.value.result.failed == "north.0002_size"
     assert "unapply_success north.0001_initial" in events
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) == handler_before
 
 
 def test_runs_without_signal_handlers_outside_the_main_thread(release: Release) -> None:
