@@ -1,0 +1,42 @@
+"""Progress of a running rollback: a rich bar on a terminal, one line per step otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management.base import OutputWrapper
+
+
+@contextmanager
+def progress(stdout: OutputWrapper, total: int, quiet: bool) -> Iterator[Callable[..., None]]:
+    """A progress callback for `tidemark_core.execute`, for `total` steps."""
+    if quiet or total == 0:
+        yield lambda *args, **kwargs: None
+        return
+    if stdout.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("Rolling back", total=total)
+
+            def advance(action: str, migration: Any = None, fake: bool = False) -> None:
+                if action.endswith("_start") and migration is not None:
+                    verb = "Unapplying" if action.startswith("unapply") else "Applying"
+                    bar.update(task, description=f"{verb} {migration}")
+                elif action.endswith("_success"):
+                    bar.advance(task)
+
+            yield advance
+        return
+
+    def report(action: str, migration: Any = None, fake: bool = False) -> None:
+        if action.endswith("_start") and migration is not None:
+            verb = "Unapplying" if action.startswith("unapply") else "Applying"
+            stdout.write(f"  {verb} {migration}...", ending="")
+            stdout.flush()
+        elif action.endswith("_success"):
+            stdout.write(" OK")
+
+    yield report
