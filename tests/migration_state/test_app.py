@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from io import StringIO
 
+import pytest
 from django.core import checks
 from django.core.management import call_command
+from django.test import override_settings
 
 import tidemark_migration_state
 from tests.api import assert_public_api
@@ -27,3 +30,16 @@ def test_e001_when_the_database_is_not_postgresql() -> None:
 
     assert error.id == "tidemark_migration_state.E001"
     assert error.level == checks.ERROR
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "auto_field", ["django.db.models.BigAutoField", "django.db.models.AutoField"]
+)
+def test_makemigrations_check_is_clean_under_either_default_auto_field(auto_field: str) -> None:
+    out = StringIO()
+    with override_settings(DEFAULT_AUTO_FIELD=auto_field):
+        call_command(
+            "makemigrations", "tidemark_migration_state", "--check", "--dry-run", stdout=out
+        )
+    assert "No changes detected" in out.getvalue()

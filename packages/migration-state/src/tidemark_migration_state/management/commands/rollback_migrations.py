@@ -93,6 +93,13 @@ class Command(StateCommand):
                 record = rollback(target, using=using, progress_callback=callback)
             except TidemarkError as error:
                 raise self.failure(str(error)) from error
+            except Exception as error:
+                raise self.failure(
+                    f"Rollback failed: {type(error).__name__}: {error}\nThe steps before the "
+                    "failing one stay applied (each migration is atomic on its own), and the "
+                    "rollback is recorded as failed (see --list). Fix the cause and run the "
+                    "same command again."
+                ) from error
         self.say("info", "Rollback successfully finished.", success=True)
         if self.as_json:
             self.dump(
