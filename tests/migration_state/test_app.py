@@ -12,7 +12,7 @@ from django.test import override_settings
 
 import tidemark_migration_state
 from tests.api import assert_public_api
-from tidemark_migration_state.checks import check_postgresql
+from tidemark_migration_state.checks import check_postgresql, check_release_commit
 
 
 def test_public_api_is_exactly_the_sorted_all() -> None:
@@ -43,3 +43,18 @@ def test_makemigrations_check_is_clean_under_either_default_auto_field(auto_fiel
             "makemigrations", "tidemark_migration_state", "--check", "--dry-run", stdout=out
         )
     assert "No changes detected" in out.getvalue()
+
+
+def test_e002_when_the_configured_release_commit_is_not_a_sha(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert check_release_commit() == []
+    monkeypatch.setenv("TIDEMARK_RELEASE_COMMIT", "release-42")
+
+    [error] = check_release_commit()
+
+    assert error.id == "tidemark_migration_state.E002"
+    assert "'release-42' is not a git commit" in error.msg
+    assert "git rev-parse HEAD" in (error.hint or "")
+    with override_settings(TIDEMARK_MIGRATION_STATE_COMMIT="AB12cd34"):
+        assert check_release_commit() == []

@@ -185,3 +185,18 @@ def test_empty_rollback_between_releases_without_migrations(project: Project) ->
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tidemark_migration_state_rollback")
         assert cursor.fetchone() == (1,)
+
+
+def test_progress_bar_on_a_terminal(project: Project) -> None:
+    three_releases(project)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    call_command("rollback_migrations", "--no-input", stdout=out)
+
+    assert "Rollback successfully finished." in out.getvalue()
+    assert "Unapplying alpha.0003_stock... OK" not in out.getvalue()
+    assert ("alpha", "0003_stock") not in applied_migrations()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import OutputWrapper
 
@@ -16,9 +16,11 @@ def progress(stdout: OutputWrapper, total: int, quiet: bool) -> Iterator[Callabl
         yield lambda *args, **kwargs: None
         return
     if stdout.isatty():
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
+        console = Console(file=cast("IO[str]", stdout._out), force_terminal=True)
+        with Progress(console=console, transient=True) as bar:
             task = bar.add_task("Rolling back", total=total)
 
             def advance(action: str, migration: Any = None, fake: bool = False) -> None:
