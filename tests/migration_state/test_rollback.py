@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import StringIO
 
+import git
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -252,6 +253,7 @@ def test_detached_head_is_saved_with_its_commit_and_tags(project: Project) -> No
     v1 = project.commit("v1", tag="v1.0.0", alpha=V1)
     project.commit("v2", alpha=V2)
     path = project.deploy(v1)  # a SHA: detached HEAD
+    assert git.Repo(path).head.is_detached
     migrate()
 
     out = command("save_migrations_state", "-p", str(path))
@@ -279,8 +281,6 @@ def test_shallow_clone_without_tags_uses_the_tags_stored_in_the_database(project
 
 
 def git_tags(path: object) -> list[str]:
-    import git
-
     return [tag.name for tag in git.Repo(path).tags]
 
 
