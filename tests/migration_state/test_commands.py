@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from io import StringIO
 
 import pytest
@@ -114,6 +115,36 @@ def test_target_errors_are_clear(project: Project) -> None:
         command("rollback_migrations", "-c", "abc1", "-t", "v1")
 
 
+def test_errors_go_to_the_logger_and_json_reports_the_result(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="tests.ops"),
+        pytest.raises(CommandError, match="There are no saved states"),
+    ):
+        command("rollback_migrations", "-l", "tests.ops")
+    assert [(r.levelno, r.getMessage()[:31]) for r in caplog.records] == [
+        (logging.ERROR, "There are no saved states for t")
+    ]
+    project.deploy(project.commit("v1", alpha=V1))
+    migrate()
+    command("save_migrations_state", "--commit", "a" * 40)
+    project.deploy(project.commit("v2", alpha=V2))
+    migrate()
+    command("save_migrations_state", "--commit", "b" * 40)
+    assert "There is no migrations to rollback." in command(
+        "rollback_migrations", "--plan", "-c", "b"
+    )
+
+    data = json.loads(command("rollback_migrations", "--json", "--no-input"))
+
+    assert data["executed"] is True
+    assert data["result"] == "succeeded"
+    assert (data["from"], data["to"]) == ("b" * 40, "a" * 40)
+    assert [step["migration"] for step in data["steps"]] == ["alpha.0002_price"]
+    assert data["applied"] == [list(key) for key in sorted(applied_migrations())]
+
+
 def test_a_tag_only_git_knows_is_resolved_through_git(project: Project) -> None:
     v1 = project.commit("v1", alpha=V1)
     path = project.deploy("main")
@@ -149,6 +180,9 @@ def test_a_failing_rollback_is_recorded_as_failed(project: Project) -> None:
     assert record.applied_after == applied_migrations() == before
     assert record.finished_at is not None
     assert current_state().tags == ("v2",)  # type: ignore[union-attr]
+    listed = command("rollback_migrations", "--list").splitlines()
+    assert "failed, from" in listed[2]
+    assert "ProgrammingError" in listed[2]
 
 
 def test_confirmation_on_a_terminal(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:

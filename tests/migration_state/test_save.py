@@ -191,8 +191,9 @@ def test_check_reports_drift_and_exits_non_zero(project: Project) -> None:
     migrate()
     command("save_migrations_state", "--commit", SHA_A)
 
-    out = command("save_migrations_state", "--check")
+    out = command("save_migrations_state", "--check", "--log-full-data")
     assert f'match the current state "{SHA_A}" [] and the code' in out
+    assert "Data = alpha.0001_initial, alpha.0002_price, auth." in out
 
     # Someone unapplied a migration by hand.
     call_command("migrate", "alpha", "0001_initial", verbosity=0)
