@@ -230,12 +230,10 @@ def rollback(
             performed_by=performed_by or default_performer(),
         )
         try:
-            with history_context(
-                command="rollback_migrations",
-                release=target.commit,
-                rollback_from=source.commit if source is not None else None,
-                database=using,
-            ):
+            context = {"command": "rollback_migrations", "release": target.commit}
+            if source is not None:
+                context["rollback_from"] = source.commit
+            with history_context(**context, database=using):
                 execute(planned.plan, progress_callback=progress_callback, lock_timeout=timeout)
                 after = _forget_unsaved_squashes(planned)
         except BaseException as error:
