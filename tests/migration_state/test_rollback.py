@@ -332,3 +332,26 @@ def test_states_are_per_database_alias(project: Project) -> None:
     assert ("alpha", "0002_price") in applied_migrations("default")
     assert [r.database for r in rollbacks("other")] == ["other"]
     assert not rollbacks("default")
+
+
+def test_every_problem_is_reported_at_once(project: Project) -> None:
+    project.commit("v0", tag="v0", alpha=V1)
+    project.commit("v1: gamma", tag="v1", alpha=V1, gamma={"0001_initial": GAMMA_0001})
+    project.commit(
+        "v2: no gamma, a seed", tag="v2", alpha={**V1, "0002_seed": SEED_WITHOUT_REVERSE}
+    )
+    release(project, "v0")
+    release(project, "v1")
+    release(project, "v2", installed=("alpha", "beta"))
+    before, before_schema = applied_migrations(), schema()
+
+    with pytest.raises(CommandError) as error:
+        command("rollback_migrations", "-t", "v0", "--no-input")
+
+    assert "gamma.0001_initial (applied now): the app 'gamma' is not installed" in str(error.value)
+    assert "also irreversible:\n- alpha.0002_seed (irreversible: Raw Python operation)" in str(
+        error.value
+    )
+    assert applied_migrations() == before
+    assert schema() == before_schema
+    assert not rollbacks()

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
@@ -17,11 +18,13 @@ from tidemark_core import (
     IrreversibleStepsError,
     Key,
     Plan,
+    PlanError,
     Step,
     advisory_lock,
     applied_migrations,
     execute,
     history_context,
+    irreversible_operations,
 )
 
 from . import conf
@@ -91,15 +94,39 @@ def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> Rollb
     Raises:
         PlanError: The code cannot reach the target: it names migrations the code no
             longer has (squashed and deleted), apps no longer installed, or it is
-            inconsistent. The message lists every offending migration; nothing is changed.
+            inconsistent. The message lists every offending migration, irreversible ones
+            among those to unapply included; nothing is changed.
     """
     if target.database != using:
         raise ValueError(f"The state {target.label} belongs to {target.database!r}, not {using!r}.")
     now = applied_migrations(using)
     own = {key for key in now if key[0] == APP_LABEL}
     wanted = {key for key in target.applied if key[0] != APP_LABEL} | own
-    plan = Plan.build(wanted, using=using)
+    try:
+        plan = Plan.build(wanted, using=using)
+    except PlanError as error:
+        blocked = _irreversible_known(now - wanted)
+        if not blocked:
+            raise
+        raise PlanError(
+            f"{error}\nThese migrations to unapply are also irreversible:\n- "
+            + "\n- ".join(blocked)
+        ) from error
     return RollbackPlan(current_state(using), target, plan)
+
+
+def _irreversible_known(keys: frozenset[Key] | set[Key]) -> list[str]:
+    """Of `keys`, the migrations the code has whose operations cannot run backwards."""
+    disk = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    found = []
+    for key in sorted(keys):
+        migration = disk.get(key)
+        if migration is not None:
+            operations = irreversible_operations(migration)
+            if operations:
+                described = "; ".join(operation.describe() for operation in operations)
+                found.append(f"{key[0]}.{key[1]} (irreversible: {described})")
+    return found
 
 
 @dataclass(frozen=True)
