@@ -54,6 +54,7 @@ def test_linear_history_rolls_back_step_by_step_and_forward_again(project: Proje
 
     out = command("rollback_migrations", "--no-input")
 
+    assert out.splitlines()[1] == "  Unapplying alpha.0003_stock... OK"
     assert "Running rollback from commit" in out
     assert "['v1.2.0'] to commit" in out
     assert "Unapplying alpha.0003_stock... OK" in out

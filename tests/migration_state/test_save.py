@@ -120,9 +120,12 @@ def test_resaving_a_state_the_database_matches_makes_it_current_again(project: P
 
     # Roll forward by deploying v2 again.
     migrate()
-    out = command("save_migrations_state", "--commit", SHA_B)
+    out = command("save_migrations_state", "--commit", SHA_B, "--log-diff")
 
     assert "it is the current state again" in out
+    # The diff is against the state current before (the one rolled back to).
+    assert f'Diff against the previous state "{SHA_A}" []:' in out
+    assert "applied since: alpha.0002_price" in out
     assert "The current state was" in out
     assert current_state().commit == SHA_B  # type: ignore[union-attr]
     assert len(saved_states()) == 2

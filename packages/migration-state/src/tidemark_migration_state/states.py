@@ -298,16 +298,23 @@ class SaveResult:
         return result
 
     def diff_message(self) -> tuple[str, str]:
-        """The difference from the previous state, for ``--log-diff``."""
-        if self.previous is None:
+        """The difference from the previous state, for ``--log-diff``.
+
+        The previous state is the one current before this save (after a rollback, the
+        state rolled back to), else the one saved before this one.
+        """
+        previous = self.previous
+        if self.current_before is not None and self.current_before.id != self.state.id:
+            previous = self.current_before
+        if previous is None:
             return (INFO, "There is only one state in DB. No diff to show.")
-        added = self.state.applied - self.previous.applied
-        removed = self.previous.applied - self.state.applied
+        added = self.state.applied - previous.applied
+        removed = previous.applied - self.state.applied
         if not added and not removed:
-            return (INFO, f"Diff not found against the previous state {self.previous.label}.")
+            return (INFO, f"Diff not found against the previous state {previous.label}.")
         return (
             WARNING,
-            f"Diff against the previous state {self.previous.label}:\n"
+            f"Diff against the previous state {previous.label}:\n"
             f"  applied since: {format_keys(added)}\n"
             f"  unapplied since: {format_keys(removed)}",
         )

@@ -8,6 +8,8 @@ from typing import IO, Any, cast
 
 from django.core.management.base import OutputWrapper
 
+STEP_ACTIONS = ("apply_", "unapply_")
+
 
 @contextmanager
 def progress(stdout: OutputWrapper, total: int, quiet: bool) -> Iterator[Callable[..., None]]:
@@ -24,7 +26,9 @@ def progress(stdout: OutputWrapper, total: int, quiet: bool) -> Iterator[Callabl
             task = bar.add_task("Rolling back", total=total)
 
             def advance(action: str, migration: Any = None, fake: bool = False) -> None:
-                if action.endswith("_start") and migration is not None:
+                if not action.startswith(STEP_ACTIONS):
+                    return
+                if action.endswith("_start"):
                     verb = "Unapplying" if action.startswith("unapply") else "Applying"
                     bar.update(task, description=f"{verb} {migration}")
                 elif action.endswith("_success"):
@@ -34,7 +38,9 @@ def progress(stdout: OutputWrapper, total: int, quiet: bool) -> Iterator[Callabl
         return
 
     def report(action: str, migration: Any = None, fake: bool = False) -> None:
-        if action.endswith("_start") and migration is not None:
+        if not action.startswith(STEP_ACTIONS):
+            return  # "render_start" and "render_success" are not steps
+        if action.endswith("_start"):
             verb = "Unapplying" if action.startswith("unapply") else "Applying"
             stdout.write(f"  {verb} {migration}...", ending="")
             stdout.flush()
