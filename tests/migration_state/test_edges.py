@@ -120,3 +120,10 @@ def test_list_without_states_and_after_drift(project: Project) -> None:
         "The database's applied migrations differ from the current state "
         "(see `save_migrations_state --check`)."
     )
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "lite"])
+def test_a_database_that_is_not_postgresql_gets_a_clear_error() -> None:
+    with pytest.raises(CommandError, match="save_migrations_state needs PostgreSQL, but the"):
+        command("save_migrations_state", "--commit", "a" * 40, "--database", "lite")
+    assert not MigrationState.objects.using("lite").exists()

@@ -25,6 +25,7 @@ from tidemark_core import (
     execute,
     history_context,
     irreversible_operations,
+    require_postgresql,
 )
 
 from . import conf
@@ -97,6 +98,7 @@ def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> Rollb
             inconsistent. The message lists every offending migration, irreversible ones
             among those to unapply included; nothing is changed.
     """
+    require_postgresql(using, feature="rollback_migrations")
     if target.database != using:
         raise ValueError(f"The state {target.label} belongs to {target.database!r}, not {using!r}.")
     now = applied_migrations(using)

@@ -13,7 +13,13 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from tidemark_core import MIGRATION_LOCK, Key, advisory_lock, applied_migrations
+from tidemark_core import (
+    MIGRATION_LOCK,
+    Key,
+    advisory_lock,
+    applied_migrations,
+    require_postgresql,
+)
 
 from . import conf
 from .exceptions import MigrationStateError, StateNotFound
@@ -347,8 +353,10 @@ def save_state(
     Raises:
         ReleaseUnknown: The commit cannot be determined.
         MigrationStateError: The app's tables do not exist on `using`, or a tag is empty.
+        NotPostgreSQL: `using` is not a PostgreSQL database.
         LockNotAcquired: Another deploy or rollback holds the lock.
     """
+    require_postgresql(using, feature="save_migrations_state")
     extra = tuple(tags)
     if any(not tag.strip() for tag in extra):
         raise MigrationStateError("Tags must not be empty.")
