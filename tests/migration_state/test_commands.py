@@ -136,7 +136,15 @@ def test_errors_go_to_the_logger_and_json_reports_the_result(
         "rollback_migrations", "--plan", "-c", "b"
     )
 
-    data = json.loads(command("rollback_migrations", "--json", "--no-input"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="tests.ops"):
+        data = json.loads(command("rollback_migrations", "--json", "--no-input", "-l", "tests.ops"))
+
+    assert [record.getMessage() for record in caplog.records] == [
+        f'Running rollback from commit "{"b" * 40}" [] to commit "{"a" * 40}" [].',
+        "Steps run:\n- Unapply alpha.0002_price",
+        "Rollback successfully finished.",
+    ]
 
     assert data["executed"] is True
     assert data["result"] == "succeeded"

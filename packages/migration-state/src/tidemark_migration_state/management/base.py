@@ -62,9 +62,9 @@ class StateCommand(BaseCommand):
             )
         return using
 
-    def say(self, level: str, text: str, *, success: bool = False) -> None:
-        """Write `text` (unless ``--json``) and send it to the logger."""
-        if not self.as_json:
+    def say(self, level: str, text: str, *, success: bool = False, echo: bool = True) -> None:
+        """Write `text` (unless ``--json`` or not `echo`) and send it to the logger."""
+        if echo and not self.as_json:
             style = self.style.WARNING if level == "warning" else None
             if success and level == "info":
                 style = self.style.SUCCESS

@@ -100,6 +100,9 @@ class Command(StateCommand):
                     "rollback is recorded as failed (see --list). Fix the cause and run the "
                     "same command again."
                 ) from error
+        if record.steps:
+            # The terminal saw them as progress; the logger gets them in one message.
+            self.say("info", "Steps run:\n- " + "\n- ".join(record.steps), echo=False)
         self.say("info", "Rollback successfully finished.", success=True)
         if self.as_json:
             self.dump(
