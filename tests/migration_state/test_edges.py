@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from tidemark_migration_state import (
 )
 from tidemark_migration_state.models import MigrationState, Rollback
 from tidemark_migration_state.release import resolve_git_tag
+from tidemark_migration_state.rollback import default_performer
 
 from .conftest import Project, migrate
 from .sources import V1, V2
@@ -127,3 +130,35 @@ def test_a_database_that_is_not_postgresql_gets_a_clear_error() -> None:
     with pytest.raises(CommandError, match="save_migrations_state needs PostgreSQL, but the"):
         command("save_migrations_state", "--commit", "a" * 40, "--database", "lite")
     assert not MigrationState.objects.using("lite").exists()
+
+
+def test_gitpython_unusable_in_process(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = project.commit("v1", tag="v1", alpha=V1)
+    path = project.deploy("v1")
+    # What `import git` does when no git binary works: ImportError.
+    monkeypatch.setitem(sys.modules, "git", None)
+
+    with pytest.raises(ReleaseUnknown, match="git is needed to read the release"):
+        current_release(path)
+    release = current_release(path, sha)
+
+    assert (release.commit, release.tags) == (sha, ())
+    assert release.warnings[0].startswith("Could not read tags from git: git is needed")
+
+
+def test_performer_without_a_user_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_user() -> str:
+        raise KeyError("uid not found")
+
+    monkeypatch.setattr("getpass.getuser", no_user)
+    assert default_performer() == f"unknown@{socket.gethostname()}"
+
+
+def test_diff_between_releases_without_migrations(project: Project) -> None:
+    project.deploy(project.commit("v1", alpha=V1))
+    migrate()
+    command("save_migrations_state", "--commit", "a" * 40)
+
+    out = command("save_migrations_state", "--commit", "b" * 40, "--log-diff")
+
+    assert f'Diff not found against the previous state "{"a" * 40}" [].' in out
