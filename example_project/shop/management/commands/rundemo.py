@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from shop.models import Category, Product
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=1, stdout=self.stdout)
+        self.save_release()
         self.seed()
         user, _ = get_user_model().objects.get_or_create(
             username=USERNAME, defaults={"is_staff": True, "is_superuser": True}
@@ -35,6 +37,13 @@ class Command(BaseCommand):
         )
         if not options["no_serve"]:
             call_command("runserver", ADDRESS, use_reloader=False)
+
+    def save_release(self) -> None:
+        # Record this release's migration state, as a deploy's entrypoint does.
+        try:
+            call_command("save_migrations_state", path=str(settings.BASE_DIR), stdout=self.stdout)
+        except CommandError as error:
+            self.stdout.write(self.style.WARNING(f"Migration state not saved: {error}"))
 
     def seed(self) -> None:
         if Category.objects.exists():

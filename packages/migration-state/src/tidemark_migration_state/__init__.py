@@ -4,6 +4,34 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+from .drift import Drift, check_drift
+from .exceptions import MigrationStateError, ReleaseUnknown, StateNotFound
+from .listing import history
+from .release import Release, current_release
+from .rollback import RollbackPlan, RollbackRecord, plan_rollback, rollback, rollbacks
+from .states import SavedState, SaveResult, current_state, find_state, save_state, saved_states
+
 __version__ = _version("django-tidemark-migration-state")
 
-__all__ = ["__version__"]
+__all__ = [
+    "Drift",
+    "MigrationStateError",
+    "Release",
+    "ReleaseUnknown",
+    "RollbackPlan",
+    "RollbackRecord",
+    "SaveResult",
+    "SavedState",
+    "StateNotFound",
+    "__version__",
+    "check_drift",
+    "current_release",
+    "current_state",
+    "find_state",
+    "history",
+    "plan_rollback",
+    "rollback",
+    "rollbacks",
+    "save_state",
+    "saved_states",
+]

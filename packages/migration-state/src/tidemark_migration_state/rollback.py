@@ -1,0 +1,306 @@
+"""Roll a database back (or forward) to a saved state, recorded as a `Rollback` event."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+
+from tidemark_core import (
+    MIGRATION_LOCK,
+    IrreversibleStepsError,
+    Key,
+    Plan,
+    PlanError,
+    Step,
+    advisory_lock,
+    applied_migrations,
+    execute,
+    history_context,
+    irreversible_operations,
+    require_postgresql,
+)
+
+from . import conf
+from .states import SavedState, current_state, require_tables
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .models import Rollback
+
+APP_LABEL = "tidemark_migration_state"
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """The exact steps that bring a database to a saved state, checked before anything runs.
+
+    Attributes:
+        source: The current state when the plan was made (None when nothing is current).
+        target: The state to restore.
+        plan: Core's `Plan`; its target is `target.applied`, except that this app's own
+            migrations stay as they are so the history is never dropped.
+    """
+
+    source: SavedState | None
+    target: SavedState
+    plan: Plan
+
+    @property
+    def using(self) -> str:
+        """The database alias."""
+        return self.plan.using
+
+    @property
+    def blocked(self) -> tuple[Step, ...]:
+        """Backwards steps that cannot run (irreversible operations)."""
+        return tuple(step for step in self.plan.backwards if step.irreversible)
+
+    def describe(self) -> list[str]:
+        """One line per step, in order."""
+        return self.plan.describe()
+
+    def sql(self) -> list[tuple[Step, list[str]]]:
+        """The SQL of each step, as ``sqlmigrate`` shows it."""
+        return self.plan.sql()
+
+    def check(self) -> None:
+        """Refuse the plan when a backwards step is irreversible.
+
+        Raises:
+            IrreversibleStepsError: Lists every such migration; nothing was changed.
+        """
+        if self.blocked:
+            raise IrreversibleStepsError(
+                f"Rollback to {self.target.label} refused before changing anything: these "
+                "migrations cannot be unapplied:\n- "
+                + "\n- ".join(step.describe() for step in self.blocked)
+                + "\nGive their RunPython a reverse_code (RunPython.noop when there is nothing "
+                "to undo) or their RunSQL a reverse_sql in the code you roll back from.",
+                self.blocked,
+            )
+
+
+def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> RollbackPlan:
+    """Plan the steps from the database's applied set to `target`'s.
+
+    Raises:
+        PlanError: The code cannot reach the target: it names migrations the code no
+            longer has (squashed and deleted), apps no longer installed, or it is
+            inconsistent. The message lists every offending migration, irreversible ones
+            among those to unapply included; nothing is changed.
+    """
+    require_postgresql(using, feature="rollback_migrations")
+    if target.database != using:
+        raise ValueError(f"The state {target.label} belongs to {target.database!r}, not {using!r}.")
+    now = applied_migrations(using)
+    own = {key for key in now if key[0] == APP_LABEL}
+    wanted = {key for key in target.applied if key[0] != APP_LABEL} | own
+    try:
+        plan = Plan.build(wanted, using=using)
+    except PlanError as error:
+        blocked = _irreversible_known(now - wanted)
+        if not blocked:
+            raise
+        raise PlanError(
+            f"{error}\nThese migrations to unapply are also irreversible:\n- "
+            + "\n- ".join(blocked)
+        ) from error
+    return RollbackPlan(current_state(using), target, plan)
+
+
+def _irreversible_known(keys: frozenset[Key] | set[Key]) -> list[str]:
+    """Of `keys`, the migrations the code has whose operations cannot run backwards."""
+    disk = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    found = []
+    for key in sorted(keys):
+        migration = disk.get(key)
+        if migration is not None:
+            operations = irreversible_operations(migration)
+            if operations:
+                described = "; ".join(operation.describe() for operation in operations)
+                found.append(f"{key[0]}.{key[1]} (irreversible: {described})")
+    return found
+
+
+@dataclass(frozen=True)
+class RollbackRecord:
+    """One rollback as recorded in the database.
+
+    Attributes:
+        id: The row's primary key.
+        database: The alias.
+        from_commit: The current state's commit when it started (None when unknown).
+        to_commit: The target state's commit.
+        to_tags: The target state's tags.
+        applied_before: The applied set before.
+        applied_after: The applied set after (None while running).
+        steps: The plan's steps, one line each.
+        performed_by: ``user@host`` (or what the caller passed).
+        started_at: When it started.
+        finished_at: When it ended (None while running).
+        result: ``"running"``, ``"succeeded"`` or ``"failed"``.
+        error: The error of a failed rollback.
+    """
+
+    id: int
+    database: str
+    from_commit: str | None
+    to_commit: str
+    to_tags: tuple[str, ...]
+    applied_before: frozenset[Key]
+    applied_after: frozenset[Key] | None
+    steps: tuple[str, ...]
+    performed_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    result: str
+    error: str
+
+    @classmethod
+    def from_model(cls, row: Rollback) -> RollbackRecord:
+        """The value of a `Rollback` row."""
+        return cls(
+            id=row.pk,
+            database=row.database,
+            from_commit=row.from_state.commit if row.from_state is not None else None,
+            to_commit=row.to_state.commit,
+            to_tags=tuple(row.to_state.tags),
+            applied_before=frozenset(tuple(pair) for pair in row.applied_before),
+            applied_after=None
+            if row.applied_after is None
+            else frozenset(tuple(pair) for pair in row.applied_after),
+            steps=tuple(row.steps),
+            performed_by=row.performed_by,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            result=row.result,
+            error=row.error,
+        )
+
+
+def rollbacks(using: str = DEFAULT_DB_ALIAS) -> list[RollbackRecord]:
+    """Every rollback run on the database alias `using`, oldest first."""
+    from .models import Rollback
+
+    require_tables(using)
+    rows = (
+        Rollback.objects.using(using)
+        .filter(database=using)
+        .select_related("from_state", "to_state")
+        .order_by("started_at", "id")
+    )
+    return [RollbackRecord.from_model(row) for row in rows]
+
+
+def default_performer() -> str:
+    """``user@host`` of the process."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def rollback(
+    target: SavedState,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    performed_by: str | None = None,
+    progress_callback: Callable[..., Any] | None = None,
+    lock_timeout: float | None = None,
+) -> RollbackRecord:
+    """Bring the database `using` to the exact applied set of the saved state `target`.
+
+    Everything is checked before the first statement (migrations and apps the code no
+    longer has, irreversible steps), under the migration advisory lock. The rollback is
+    recorded as an event, newer states are kept (so rolling forward again works), and
+    rows changed by its migrations carry history context when ``tidemark_history`` is
+    installed.
+
+    Args:
+        target: The state to restore (from `find_state` or `saved_states`).
+        using: The database alias.
+        performed_by: Who runs it; default ``user@host``.
+        progress_callback: Receives Django's executor events (see `tidemark_core.execute`).
+        lock_timeout: Seconds to wait for the migration lock (default: the setting).
+
+    Returns:
+        The recorded rollback (``result == "succeeded"``).
+
+    Raises:
+        PlanError: The target cannot be reached with this code; nothing was changed.
+        IrreversibleStepsError: A migration to unapply is irreversible; nothing was changed.
+        LockNotAcquired: Another deploy or rollback holds the lock.
+        Exception: What a migration raised; the rollback is recorded as failed with the
+            applied set at that point.
+    """
+    from .models import Rollback
+
+    timeout = conf.lock_timeout() if lock_timeout is None else lock_timeout
+    with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout):
+        planned = plan_rollback(target, using=using)
+        planned.check()
+        source = planned.source
+        row = Rollback.objects.using(using).create(
+            database=using,
+            from_state_id=source.id if source is not None else None,
+            to_state_id=target.id,
+            applied_before=[list(key) for key in sorted(planned.plan.current)],
+            steps=planned.describe(),
+            performed_by=performed_by or default_performer(),
+        )
+        try:
+            context = {"command": "rollback_migrations", "release": target.commit}
+            if source is not None:
+                context["rollback_from"] = source.commit
+            with history_context(**context, database=using):
+                execute(planned.plan, progress_callback=progress_callback, lock_timeout=timeout)
+                after = _forget_unsaved_squashes(planned)
+        except BaseException as error:
+            try:
+                reached = applied_migrations(using)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                reached = frozenset()
+            _finish(row, Rollback.Result.FAILED, reached, f"{type(error).__name__}: {error}")
+            raise
+        _finish(row, Rollback.Result.SUCCEEDED, after, "")
+    return RollbackRecord.from_model(row)
+
+
+def _forget_unsaved_squashes(planned: RollbackPlan) -> frozenset[Key]:
+    """Make the applied set exactly the saved one, rows of squashed migrations included.
+
+    Django records a squashed migration once everything it replaces is applied, so a
+    state saved before the squash has no row for it. The row is dropped again; Django
+    records it anew at the next ``migrate`` of code that has the squash. Without it, the
+    older code (which does not know the squash) can restore even older states.
+    """
+    using = planned.using
+    recorder = MigrationRecorder(connections[using])
+    applied = applied_migrations(using)
+    for key, migration in planned.plan.loader.replacements.items():
+        if (
+            key in applied
+            and key not in planned.target.applied
+            and key[0] != APP_LABEL
+            and all(name in applied for name in migration.replaces)
+        ):
+            recorder.record_unapplied(*key)
+    return applied_migrations(using)
+
+
+def _finish(row: Rollback, result: str, applied: frozenset[Key], error: str) -> None:
+    row.result = result
+    row.applied_after = [list(key) for key in sorted(applied)]
+    row.finished_at = timezone.now()
+    row.error = error
+    row.save(using=row.database, update_fields=["result", "applied_after", "finished_at", "error"])

@@ -1,0 +1,1 @@
+"""A model-less app whose migrations each release of the test repositories provides."""
