@@ -10,15 +10,19 @@ Arguments naming a suite select it (all suites when none is named); the others g
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ["core", "history", "migration_state", "smooth_migrations", "data_sync", "integration"]
 REPORTS = ROOT / ".hatch" / "junit"
-TEMP = ROOT / ".hatch" / "tmp"
+# Outside the checkout (tests build git repositories and must not find this one above them),
+# and apart from pytest runs of other checkouts on the machine.
+TEMP = Path(tempfile.gettempdir()) / f"tidemark-tests-{hashlib.sha1(bytes(ROOT)).hexdigest()[:8]}"
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +48,6 @@ def main(argv: list[str]) -> int:
             f"tests/{suite}",
             f"--ds=tests.{suite}.settings",
             f"--junitxml={report}",
-            # Temporary files stay in this checkout, apart from other runs on the machine.
             f"--basetemp={TEMP / suite}",
             *pytest_args,
         ]
