@@ -14,6 +14,7 @@ INSTALLED_APPS = [
     "tidemark_migration_state",
     "tidemark_smooth_migrations",
     "tidemark_data_sync",
+    "tests.smooth_migrations.testapp",
 ]
 DATABASES = databases("integration", "other")
 MIDDLEWARE = [
