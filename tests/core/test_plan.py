@@ -5,72 +5,20 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from tests.migration_sources import (
+    ALPHA_0001,
+    GAMMA_0001,
+    SQUASHED,
+    add_field,
+    beta_0001,
+    merge,
+)
+from tests.migration_support import Release
 from tidemark_core import IrreversibleStepsError, Plan, PlanError, applied_migrations, execute
 
-from .conftest import Release, schema
+from .conftest import schema
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
-
-ALPHA_0001 = """
-from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    initial = True
-    operations = [
-        migrations.CreateModel("Item", [
-            ("id", models.BigAutoField(primary_key=True)),
-            ("name", models.CharField(max_length=50)),
-        ]),
-    ]
-"""
-
-
-def add_field(app: str, parent: str, field: str, *, index: bool = False) -> str:
-    return f"""
-from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    dependencies = [("{app}", "{parent}")]
-    operations = [
-        migrations.AddField("item", "{field}", models.IntegerField(null=True, db_index={index})),
-    ]
-"""
-
-
-def merge(app: str, *parents: str) -> str:
-    deps = ", ".join(f'("{app}", "{parent}")' for parent in parents)
-    return f"""
-from django.db import migrations
-
-class Migration(migrations.Migration):
-    dependencies = [{deps}]
-    operations = []
-"""
-
-
-BETA_0001 = """
-from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    initial = True
-    dependencies = [("alpha", "0002_price")]
-    operations = [
-        migrations.CreateModel("Order", [
-            ("id", models.BigAutoField(primary_key=True)),
-            ("item", models.ForeignKey("alpha.Item", models.CASCADE)),
-        ]),
-    ]
-"""
-
-GAMMA_0001 = """
-from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    initial = True
-    operations = [
-        migrations.CreateModel("Tag", [("id", models.BigAutoField(primary_key=True))]),
-    ]
-"""
 
 LINEAR = {
     "0001_initial": ALPHA_0001,
@@ -117,7 +65,7 @@ def test_roll_forward_again_to_a_newer_state(release: Release) -> None:
 
 
 def test_cross_app_dependency_is_unapplied_child_first(release: Release) -> None:
-    release(alpha=LINEAR, beta={"0001_initial": BETA_0001})
+    release(alpha=LINEAR, beta={"0001_initial": beta_0001("0002_price")})
     call_command("migrate", "alpha", "0001_initial", verbosity=0)
     before, before_schema = applied_migrations(), schema()
     call_command("migrate", verbosity=0)
@@ -156,23 +104,6 @@ def test_merge_unapplies_the_parallel_branch_absent_from_the_target(release: Rel
     assert plan_keys(plan)[0] == ("alpha", "0003_merge", True)
     assert applied_migrations() == before
     assert schema() == before_schema
-
-
-SQUASHED = """
-from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    replaces = [("alpha", "0001_initial"), ("alpha", "0002_price"), ("alpha", "0003_stock")]
-    initial = True
-    operations = [
-        migrations.CreateModel("Item", [
-            ("id", models.BigAutoField(primary_key=True)),
-            ("name", models.CharField(max_length=50)),
-            ("price", models.IntegerField(null=True)),
-            ("stock", models.IntegerField(null=True, db_index=True)),
-        ]),
-    ]
-"""
 
 
 def test_squashed_with_replaced_files_present_restores_part_of_the_squash(release: Release) -> None:

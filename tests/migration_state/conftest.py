@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +22,15 @@ import git
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
 from django.test.utils import override_settings
+
+from tests.migration_support import (
+    SettingsSwitch,
+    drop_tables,
+    table_pattern,
+    write_migrations,
+)
+from tests.migration_support import schema as schema_matching
 
 RELEASE_APPS = ("alpha", "beta", "gamma")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,17 +49,14 @@ class Project:
             config.set_value("user", "name", "Tidemark Tests")
             config.set_value("user", "email", "tests@tidemark.invalid")
         (self.source / "__init__.py").write_text("")
-        self.overrides: list[override_settings] = []
+        self.settings = SettingsSwitch()
 
     def write(self, **apps: dict[str, str]) -> None:
         """Make the working tree hold exactly these apps' migration files."""
         for app in RELEASE_APPS:
             shutil.rmtree(self.source / app, ignore_errors=True)
         for app, files in apps.items():
-            (self.source / app).mkdir()
-            (self.source / app / "__init__.py").write_text("")
-            for name, source in files.items():
-                (self.source / app / f"{name}.py").write_text(textwrap.dedent(source))
+            write_migrations(self.source / app, files)
 
     def commit(self, message: str, *, tag: str | None = None, **apps: dict[str, str]) -> str:
         """Commit a release holding exactly `apps`; return its SHA."""
@@ -93,19 +96,13 @@ class Project:
             app: f"{name}.{app}" if (target / app).is_dir() else None for app in RELEASE_APPS
         }
         apps = [app for app in settings.INSTALLED_APPS if not app.startswith(APP_MODULE)]
-        self.switch(
+        self.settings.enable(
             override_settings(
                 MIGRATION_MODULES=modules,
                 INSTALLED_APPS=[*apps, *(APP_MODULE + app for app in installed)],
             )
         )
         return target
-
-    def switch(self, override: override_settings) -> None:
-        while self.overrides:
-            self.overrides.pop().disable()
-        override.enable()
-        self.overrides.append(override)
 
 
 @pytest.fixture
@@ -114,43 +111,15 @@ def project(tmp_path: Path) -> Iterator[Project]:
     result = Project(tmp_path)
     sys.path.insert(0, str(result.deploys))
     yield result
-    while result.overrides:
-        result.overrides.pop().disable()
+    result.settings.disable()
     sys.path.remove(str(result.deploys))
     for alias in ("default", "other"):
-        drop_release_tables(alias)
-
-
-def drop_release_tables(using: str) -> None:
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            " AND tablename ~ '^(alpha|beta|gamma)_'"
-        )
-        for (table,) in cursor.fetchall():
-            cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-        cursor.execute("DELETE FROM django_migrations WHERE app IN ('alpha', 'beta', 'gamma')")
+        drop_tables(alias, RELEASE_APPS)
 
 
 def schema(using: str = "default") -> dict[str, list[tuple[str, ...]]]:
-    """Columns, constraints and indexes of the release apps' tables, for exact comparisons."""
-    pattern = "'^(alpha|beta|gamma)_'"
-    queries = {
-        "columns": "SELECT table_name, column_name, data_type, is_nullable FROM"
-        " information_schema.columns WHERE table_schema = 'public' AND table_name ~ "
-        f"{pattern} ORDER BY 1, 2",
-        "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
-        " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
-        f" AND conrelid::regclass::text ~ {pattern} ORDER BY 1, 2",
-        "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes"
-        f" WHERE schemaname = 'public' AND tablename ~ {pattern} ORDER BY 1, 2",
-    }
-    result = {}
-    with connections[using].cursor() as cursor:
-        for name, sql in queries.items():
-            cursor.execute(sql)
-            result[name] = [tuple(str(value) for value in row) for row in cursor.fetchall()]
-    return result
+    """Tables, columns, constraints and indexes of the release apps, for exact comparisons."""
+    return schema_matching(using, table_pattern(RELEASE_APPS))
 
 
 def migrate(using: str = "default") -> None:

@@ -8,22 +8,12 @@ import git
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.migration_sources import GAMMA_0001, SQUASHED, add_field, beta_0001, merge
 from tidemark_core import applied_migrations
 from tidemark_migration_state import current_state, find_state, rollbacks, saved_states
 
 from .conftest import Project, migrate, schema
-from .sources import (
-    BETA_0001,
-    GAMMA_0001,
-    SEED_WITH_REVERSE,
-    SEED_WITHOUT_REVERSE,
-    SQUASHED,
-    V1,
-    V2,
-    V3,
-    add_field,
-    merge,
-)
+from .sources import SEED_WITH_REVERSE, SEED_WITHOUT_REVERSE, V1, V2, V3
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 
@@ -162,7 +152,7 @@ def test_squashed_migrations_with_replaced_files_deleted(project: Project) -> No
 
 def test_app_added_between_releases_is_unapplied_to_zero(project: Project) -> None:
     project.commit("v1", tag="v1", alpha=V1)
-    project.commit("v2: beta", tag="v2", alpha=V1, beta={"0001_initial": BETA_0001})
+    project.commit("v2: beta", tag="v2", alpha=V1, beta={"0001_initial": beta_0001("0001_initial")})
     applied_v1, schema_v1 = release(project, "v1")
     release(project, "v2")
     assert ("beta", "0001_initial") in applied_migrations()

@@ -13,15 +13,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
+from tests.migration_support import Release, schema
 from tidemark_core import MIGRATION_LOCK, advisory_lock, applied_migrations
 from tidemark_smooth_migrations import ApplyMigrationsError, apply_migrations
 
-from .conftest import Release, migration_rows, schema
+from .conftest import TABLES as DEPLOY
+from .conftest import migration_rows
 from .migrations_src import NORTH_0001, NORTH_0002, SOUTH_0001, failing, run_sql
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
-
-DEPLOY = "^(north|south|east)_"
 
 
 def run(*args: str, **options: object) -> str:

@@ -21,8 +21,7 @@ from django.db.migrations.state import ModelState
 from django.test.utils import isolate_apps
 
 import tidemark_smooth_migrations as smooth
-
-from .conftest import Release
+from tests.migration_support import Release
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 

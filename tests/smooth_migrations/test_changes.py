@@ -16,6 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.test.utils import isolate_apps, override_settings
 
 import tidemark_smooth_migrations as smooth
+from tests.migration_support import Release
 from tidemark_smooth_migrations import NotNullableFieldError
 from tidemark_smooth_migrations import changes as changes_module
 from tidemark_smooth_migrations.changes import (
@@ -28,7 +29,6 @@ from tidemark_smooth_migrations.changes import (
 from tidemark_smooth_migrations.checks import check_new_fields_enforced
 from tidemark_smooth_migrations.conf import max_releases
 
-from .conftest import Release
 from .migrations_src import NORTH_0001
 
 EXPAND = ("testapp", "0002_expand")

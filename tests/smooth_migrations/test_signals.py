@@ -15,9 +15,9 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from tests.migration_support import Release, schema
 from tidemark_core import applied_migrations
 
-from .conftest import Release, schema
 from .migrations_src import NORTH_0001, run_sql
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
