@@ -6,8 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from tidemark_data_sync import LoadResult, iter_dump, load
 
 Dump = Callable[..., str]
@@ -36,11 +34,7 @@ def rewrite(text: str, change: Callable[[list[dict[str, Any]]], None], *, rehash
         manifest["sha256"] = hashlib.sha256(body.encode()).hexdigest()
         counts = dict.fromkeys(manifest["counts"], 0)
         for obj in objects:
-            counts[obj["model"]] = counts.get(obj["model"], 0) + 1
+            if isinstance(obj, dict) and obj.get("model") in counts:
+                counts[obj["model"]] += 1
         manifest["counts"] = counts
     return json.dumps(manifest) + "\n" + body
-
-
-@pytest.fixture
-def both() -> None:
-    """Marker fixture: the test uses the default and other databases."""

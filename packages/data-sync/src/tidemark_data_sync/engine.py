@@ -103,18 +103,14 @@ class Engine:
                     f"{label} uses 'save_as_new', but its pk is the relation to {parent}, "
                     "which is not in the dataset; add it with 'save_as_new'."
                 )
-            dst = f"nextval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'))"  # type: ignore[union-attr]
+            dst = f"nextval('{self._sequence(model)}'::regclass)"
             self.remapped[label] = True
         elif spec.identity:
             fields = [model._meta.get_field(name) for name in spec.identity]
             on = " AND ".join(f"t.{q(f.column)} = {self._value(f, joins)}" for f in fields)
             joins.append(f"LEFT JOIN {table} t ON {on}")
             auto = isinstance(model._meta.pk, models.AutoField)
-            new = (
-                f"nextval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'))"  # type: ignore[union-attr]
-                if auto
-                else f"s.{SRC}"
-            )
+            new = f"nextval('{self._sequence(model)}'::regclass)" if auto else f"s.{SRC}"
             dst, self.remapped[label] = f"COALESCE(t.{pk}, {new})", True
         else:
             dst, self.remapped[label] = f"s.{SRC}", False
@@ -137,6 +133,21 @@ class Engine:
             f"UPDATE {m} SET existed = EXISTS (SELECT 1 FROM {table} t WHERE t.{pk} = {m}.dst)"
         )
         self._sql(f"ANALYZE {m}")
+
+    def _sequence(self, model: type[models.Model]) -> str:
+        """The pk sequence, first moved past the table's largest pk.
+
+        Rows written with explicit pks (earlier loads, fixtures) do not move a sequence,
+        and new pks must not land on them.
+        """
+        table, pk = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
+        [(name,)] = self._sql("SELECT pg_get_serial_sequence(%s, %s)", [q(table), pk])
+        self._sql(
+            "SELECT setval(%s::regclass, GREATEST(COALESCE(pg_sequence_last_value(%s::regclass), 1), "
+            f"(SELECT COALESCE(max({q(pk)}), 1) FROM {q(table)})))",
+            [name, name],
+        )
+        return str(name).replace("'", "''")
 
     def check_siblings(self, label: str) -> None:
         """Refuse rows whose shared MTI parent already belongs to a sibling model."""
