@@ -21,7 +21,9 @@ def load_text(text: str, using: str = "other", **options: Any) -> LoadResult:
     return load(text.splitlines(keepends=True), using=using, **options)
 
 
-def rewrite(text: str, change: Callable[[list[dict[str, Any]]], None], *, rehash: bool = True) -> str:
+def rewrite(
+    text: str, change: Callable[[list[dict[str, Any]]], None], *, rehash: bool = True
+) -> str:
     """The dump with its objects changed by `change` (and, by default, a fixed manifest)."""
     import hashlib
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidemark_data_sync import specs_for_derived_models, specs_for_models
 from tests.data_sync.testapp.models import Author, Book, Kind, Page, Place, Section, Thing
+from tidemark_data_sync import specs_for_derived_models, specs_for_models
 
 # Tests swap entries in and out of this dict to define datasets of their own.
 EXTRA: dict[str, Any] = {}
@@ -33,8 +33,12 @@ def pages(args: str) -> list[dict[str, Any]]:
     return [
         *specs_for_models([Page], {"filter": {"pk": root}, "save_as_new": True}),
         *specs_for_models([Page], {"filter": {"parent": root}, "save_as_new": True}),
-        {"model": "testapp.section", "filter": {"page__in": [root]}, "save_as_new": True,
-         "delete_missing": {"map": [("page__in", "testapp.page")]}},
+        {
+            "model": "testapp.section",
+            "filter": {"page__in": [root]},
+            "save_as_new": True,
+            "delete_missing": {"map": [("page__in", "testapp.page")]},
+        },
     ]
 
 

@@ -91,7 +91,11 @@ def test_a_feincms3_data_dump_loads(tmp_path: Path) -> None:
         {"model": "testapp.product", "filter": {}, "delete_missing": True},
     ]
     objects = [*Tag.objects.all(), *Category.objects.all(), *Product.objects.all()]
-    document = {"version": 1, "specs": specs, "objects": json.loads(serializers.serialize("json", objects))}
+    document = {
+        "version": 1,
+        "specs": specs,
+        "objects": json.loads(serializers.serialize("json", objects)),
+    }
     path = tmp_path / "f3.json"
     path.write_text(json.dumps(document, indent=2))
     Category.objects.using("other").create(pk=77, name="Stale", slug="stale")
@@ -136,3 +140,23 @@ def test_sync_dataset_commits_into_the_other_database() -> None:
     assert json.loads(out)["models"][1]["deleted"] == 1
     assert list(Category.objects.using("other").values_list("slug", flat=True)) == ["books"]
     assert list(Category.objects.values_list("slug", flat=True)) == ["books"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bars_only_on_a_terminal() -> None:
+    from django.core.management.base import OutputWrapper
+
+    from tidemark_data_sync.cli import progress_bar
+
+    with progress_bar(OutputWrapper(io.StringIO())) as quiet:
+        assert quiet is None
+    terminal = Terminal()
+    with progress_bar(OutputWrapper(terminal)) as progress:
+        assert progress is not None
+        progress("Reading the dump", 5, 10)
+        progress("Reading the dump", 10, 10)
+    assert "Reading the dump" in terminal.getvalue()

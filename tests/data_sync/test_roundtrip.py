@@ -14,7 +14,10 @@ pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
 
 def make_catalog(using: str = "default") -> None:
-    red, blue = Tag.objects.using(using).create(name="red"), Tag.objects.using(using).create(name="blue")
+    red, blue = (
+        Tag.objects.using(using).create(name="red"),
+        Tag.objects.using(using).create(name="blue"),
+    )
     books = Category.objects.using(using).create(name="Books", slug="books")
     tools = Category.objects.using(using).create(name="Tools", slug="tools")
     novel = Product.objects.using(using).create(
@@ -37,7 +40,10 @@ def test_a_dump_loads_into_an_empty_database_with_values_and_links() -> None:
     assert result.models["testapp.product"].created == 2
     assert result.m2m["testapp.product.tags"] == {"added": 2, "removed": 0}
     source = list(Product.objects.values_list("pk", "category_id", "name").order_by("pk"))
-    assert list(Product.objects.using("other").values_list("pk", "category_id", "name").order_by("pk")) == source
+    assert (
+        list(Product.objects.using("other").values_list("pk", "category_id", "name").order_by("pk"))
+        == source
+    )
 
 
 def test_a_second_load_of_the_same_file_changes_nothing() -> None:

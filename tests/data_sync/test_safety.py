@@ -37,7 +37,7 @@ def test_a_model_outside_the_dataset_is_refused_and_nothing_changes(catalog: str
     def smuggle(objects: list[dict[str, object]]) -> None:
         objects.append({"model": "auth.user", "pk": 1, "fields": {"username": "evil"}})
 
-    with pytest.raises(InvalidDump, match="'auth.user' object, but the dataset's specs"):
+    with pytest.raises(InvalidDump, match=r"'auth\.user' object, but the dataset's specs"):
         load_text(rewrite(catalog, smuggle))
     assert target_rows() == [(99, "old")]
 

@@ -40,7 +40,14 @@ def test_helpers_build_feincms3_data_style_specs() -> None:
         ({"model": "testapp.category", "filter": [1]}, "must be a dict of lookups"),
         ({"model": "testapp.category", "delete_missing": "yes"}, "must be True, False"),
         ({"model": "testapp.category", "delete_missing": {"x": 1}}, "is True or"),
-        ({"model": "testapp.section", "filter": {"page": 1}, "delete_missing": {"map": [("pk", "testapp.page")]}}, "must be in the filter"),
+        (
+            {
+                "model": "testapp.section",
+                "filter": {"page": 1},
+                "delete_missing": {"map": [("pk", "testapp.page")]},
+            },
+            "must be in the filter",
+        ),
         ({"model": "testapp.product", "ignore_missing_m2m": ["name"]}, "not a m2m field"),
         ({"model": "testapp.category", "defer_values": ["nope"]}, "has no field 'nope'"),
         ({"model": "testapp.category", "identity": 3}, "field name or a list"),
@@ -61,8 +68,11 @@ def test_a_model_in_several_specs_must_load_one_way() -> None:
     with pytest.raises(InvalidSpec, match="not a 'save_as_new' model"):
         normalize_specs(
             [
-                {"model": "testapp.section", "filter": {"page__in": [1]},
-                 "delete_missing": {"map": [("page__in", "testapp.page")]}},
+                {
+                    "model": "testapp.section",
+                    "filter": {"page__in": [1]},
+                    "delete_missing": {"map": [("page__in", "testapp.page")]},
+                },
             ]
         )
     with pytest.raises(InvalidSpec, match="must be a list"):
@@ -77,16 +87,19 @@ def test_datasets_resolve_lazily_with_clear_errors() -> None:
     ]
     with pytest.raises(UnknownDataset, match="Unknown dataset 'nope'; defined: catalog"):
         get_dataset("nope")
-    with override_settings(TIDEMARK_DATA_SYNC_DATASETS=None), pytest.raises(
-        UnknownDataset, match="No datasets are defined"
+    with (
+        override_settings(TIDEMARK_DATA_SYNC_DATASETS=None),
+        pytest.raises(UnknownDataset, match="No datasets are defined"),
     ):
         get_dataset("catalog")
-    with override_settings(TIDEMARK_DATA_SYNC_DATASETS="tests.nowhere.datasets"), pytest.raises(
-        UnknownDataset, match="cannot be imported"
+    with (
+        override_settings(TIDEMARK_DATA_SYNC_DATASETS="tests.nowhere.datasets"),
+        pytest.raises(UnknownDataset, match="cannot be imported"),
     ):
         get_dataset("catalog")
-    with override_settings(TIDEMARK_DATA_SYNC_DATASETS="builtins.list"), pytest.raises(
-        UnknownDataset, match="must return a dict"
+    with (
+        override_settings(TIDEMARK_DATA_SYNC_DATASETS="builtins.list"),
+        pytest.raises(UnknownDataset, match="must return a dict"),
     ):
         get_dataset("catalog")
 

@@ -6,8 +6,8 @@ from importlib.metadata import version as _version
 
 from .dumping import dump, iter_dump
 from .exceptions import (
-    DataSyncError,
     DatasetMismatch,
+    DataSyncError,
     InvalidDump,
     InvalidSpec,
     LoadFailed,

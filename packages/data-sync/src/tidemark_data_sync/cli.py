@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import OutputWrapper
 
@@ -22,7 +22,8 @@ def progress_bar(stream: OutputWrapper) -> Iterator[Progress | None]:
     from rich.console import Console
     from rich.progress import Progress as Bar
 
-    with Bar(console=Console(file=stream._out), transient=True) as bar:  # noqa: SLF001
+    console = Console(file=cast(IO[str], stream._out), force_terminal=True)
+    with Bar(console=console, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
         def update(step: str, done: int, total: int | None) -> None:

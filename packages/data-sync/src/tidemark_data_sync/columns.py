@@ -21,17 +21,13 @@ def value_fields(model: type[models.Model]) -> list[Any]:
 
 def m2m_fields(model: type[models.Model]) -> list[Any]:
     """The model's many-to-many fields whose link table Django creates (travel as pk lists)."""
-    return [
-        field
-        for field in model._meta.local_many_to_many
-        if field.remote_field.through._meta.auto_created
-    ]
+    fields: list[Any] = list(model._meta.local_many_to_many)
+    return [field for field in fields if field.remote_field.through._meta.auto_created]
 
 
 def pk_column(model: type[models.Model]) -> str:
     """The quoted primary key column."""
-    pk = model._meta.pk
-    assert pk is not None
+    pk: Any = model._meta.pk
     return q(pk.column)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -47,7 +46,9 @@ def iter_dump(dataset: str | Dataset, *, using: str = DEFAULT_DB_ALIAS) -> Itera
             yield line.decode()
 
 
-def dump(dataset: str | Dataset, output: IO[Any], *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
+def dump(
+    dataset: str | Dataset, output: IO[Any], *, using: str = DEFAULT_DB_ALIAS
+) -> dict[str, Any]:
     """Write a dump of `dataset` to the file `output` (text or binary).
 
     Args:
@@ -102,7 +103,8 @@ def _write_objects(dataset: Dataset, spool: IO[bytes], using: str) -> dict[str, 
         "specs": [spec.to_json() for spec in dataset.specs],
         "counts": counts,
         "migrations": {
-            app: sorted(name for label, name in applied if label == app) for app in sorted(app_labels)
+            app: sorted(name for label, name in applied if label == app)
+            for app in sorted(app_labels)
         },
         "sha256": digest.hexdigest(),
         "created": datetime.now(UTC).isoformat(),
@@ -116,8 +118,7 @@ def _select(dataset: Dataset, model: type[models.Model], using: str) -> tuple[st
     if all(filters):
         queryset = queryset.filter(reduce(or_, (models.Q(**f) for f in filters)))
     table = connections[using].ops.quote_name(model._meta.db_table)
-    pk = model._meta.pk
-    assert pk is not None
+    pk: Any = model._meta.pk
     column = connections[using].ops.quote_name(pk.column)
     where, params = "", ()
     if queryset.query.where:

@@ -52,8 +52,7 @@ class Engine:
             return cursor.fetchall() if cursor.description else cursor.rowcount
 
     def _pk_target(self, model: type[models.Model]) -> str | None:
-        pk = model._meta.pk
-        assert pk is not None
+        pk: Any = model._meta.pk
         if pk.remote_field is None:
             return None
         return str(pk.related_model._meta.label_lower)
@@ -82,9 +81,7 @@ class Engine:
         if ref is None:
             return column
         alias = f"r{len(joins)}"
-        joins.append(
-            f"LEFT JOIN {self.stager.table('m', ref)} {alias} ON {alias}.src = {column}"
-        )
+        joins.append(f"LEFT JOIN {self.stager.table('m', ref)} {alias} ON {alias}.src = {column}")
         return f"COALESCE({alias}.dst, {column})"
 
     def build_map(self, label: str) -> None:
@@ -106,7 +103,7 @@ class Engine:
             dst = f"nextval('{self._sequence(model)}'::regclass)"
             self.remapped[label] = True
         elif spec.identity:
-            fields = [model._meta.get_field(name) for name in spec.identity]
+            fields: list[Any] = [model._meta.get_field(name) for name in spec.identity]
             on = " AND ".join(f"t.{q(f.column)} = {self._value(f, joins)}" for f in fields)
             joins.append(f"LEFT JOIN {table} t ON {on}")
             auto = isinstance(model._meta.pk, models.AutoField)
@@ -140,11 +137,12 @@ class Engine:
         Rows written with explicit pks (earlier loads, fixtures) do not move a sequence,
         and new pks must not land on them.
         """
-        table, pk = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
+        meta: Any = model._meta
+        table, pk = meta.db_table, meta.pk.column
         [(name,)] = self._sql("SELECT pg_get_serial_sequence(%s, %s)", [q(table), pk])
         self._sql(
-            "SELECT setval(%s::regclass, GREATEST(COALESCE(pg_sequence_last_value(%s::regclass), 1), "
-            f"(SELECT COALESCE(max({q(pk)}), 1) FROM {q(table)})))",
+            "SELECT setval(%s::regclass, GREATEST(COALESCE(pg_sequence_last_value(%s::regclass), "
+            f"1), (SELECT COALESCE(max({q(pk)}), 1) FROM {q(table)})))",
             [name, name],
         )
         return str(name).replace("'", "''")
@@ -194,21 +192,25 @@ class Engine:
                 f"AND NOT EXISTS (SELECT 1 FROM {m} x WHERE x.dst = t.{pk})"
             )
             clashing.update(row[0] for row in rows)
-        deleting = [item for item in self.dataset.specs if item.label == label and item.delete_missing]
+        deleting = [
+            item for item in self.dataset.specs if item.label == label and item.delete_missing
+        ]
         if clashing and deleting:
             # Rows the dump lacks that hold its unique values go before the upsert, not
             # after it, as delete_missing would (only those inside a delete_missing filter).
             queryset = model._base_manager.using(self.using).filter(pk__in=sorted(clashing))
             self.delete(queryset.filter(self._filter_q(deleting)), label)
-        movable = {name: model._meta.get_field(name) for name in spec.defer_values}
+        movable: dict[str, Any] = {name: model._meta.get_field(name) for name in spec.defer_values}
         for fields in sets:
             for field in fields:
                 if not field.is_relation and (field.null or _is_text(field)):
                     movable.setdefault(field.name, field)
         for field in movable.values():
             column = q(field.column)
-            temp = "NULL" if field.null else (
-                f"left('~' || md5(random()::text || t.{pk}::text), {field.max_length or 32})"
+            temp = (
+                "NULL"
+                if field.null
+                else (f"left('~' || md5(random()::text || t.{pk}::text), {field.max_length or 32})")
             )
             self._sql(
                 f"UPDATE {table} t SET {column} = {temp} FROM {m} m JOIN {s} s ON s.{SRC} = m.src "

@@ -92,8 +92,7 @@ def open_dump(source: Source) -> Dump:
 
 
 def _numbered(lines: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(lines, start=2):
-        yield number, line
+    yield from enumerate(lines, start=2)
 
 
 def _legacy_lines(objects: list[Any]) -> Iterator[tuple[int, bytes]]:

@@ -101,8 +101,8 @@ class LoadResult:
         for label, item in self.models.items():
             counts = "  ".join(f"{getattr(item, c):>9}" for c in columns)
             lines.append(f"  {label:<{width}}  {counts}")
-        for label, counts in self.m2m.items():
-            lines.append(f"  {label}: {counts['added']} links added, {counts['removed']} removed")
+        for label, links in self.m2m.items():
+            lines.append(f"  {label}: {links['added']} links added, {links['removed']} removed")
         for label, item in self.models.items():
             for kind, values in item.samples.items():
                 lines.append(f"  {kind} {label}: " + "; ".join(values))

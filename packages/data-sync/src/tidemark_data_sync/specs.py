@@ -64,8 +64,10 @@ class Spec:
 
     def flags(self) -> dict[str, Any]:
         """The model and flags, as compared between a dump and the target's definition."""
-        delete: Any = {"map": [list(pair) for pair in self.delete_map]} if self.delete_map else (
-            self.delete_missing
+        delete: Any = (
+            {"map": [list(pair) for pair in self.delete_map]}
+            if self.delete_map
+            else (self.delete_missing)
         )
         return {
             "model": self.label,
@@ -119,7 +121,9 @@ def specs_for_derived_models(
     )
 
 
-def specs_for_app_models(app_label: str, spec: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def specs_for_app_models(
+    app_label: str, spec: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Specs for every concrete model of the app `app_label`."""
     return specs_for_models(apps.get_app_config(app_label).get_models(), spec)
 
@@ -307,10 +311,14 @@ def datasets() -> dict[str, Any]:
     try:
         factory = import_string(path)
     except ImportError as error:
-        raise UnknownDataset(f"{conf.DATASETS_SETTING}={path!r} cannot be imported: {error}") from None
+        raise UnknownDataset(
+            f"{conf.DATASETS_SETTING}={path!r} cannot be imported: {error}"
+        ) from None
     result = factory()
     if not isinstance(result, Mapping):
-        raise UnknownDataset(f"{path}() must return a dict of datasets, not {type(result).__name__}.")
+        raise UnknownDataset(
+            f"{path}() must return a dict of datasets, not {type(result).__name__}."
+        )
     return dict(result)
 
 

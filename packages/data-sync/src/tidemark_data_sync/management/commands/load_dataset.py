@@ -22,15 +22,21 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="The database to write.")
         parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
         parser.add_argument(
-            "--max-delete", type=int, default=None, metavar="N",
+            "--max-delete",
+            type=int,
+            default=None,
+            metavar="N",
             help="Abort, changing nothing, when more than N rows would be deleted.",
         )
         parser.add_argument(
-            "--ignorenonexistent", action="store_true",
+            "--ignorenonexistent",
+            action="store_true",
             help="Skip fields the dump has and this project's models do not.",
         )
         parser.add_argument(
-            "--dataset", default=None, metavar="NAME[:ARGS]",
+            "--dataset",
+            default=None,
+            metavar="NAME[:ARGS]",
             help="The dataset a feincms3-data dump holds (Tidemark dumps name their own).",
         )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")

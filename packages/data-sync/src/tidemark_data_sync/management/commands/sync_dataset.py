@@ -22,7 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="target", required=True, help="The database to write.")
         parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
         parser.add_argument(
-            "--max-delete", type=int, default=None, metavar="N",
+            "--max-delete",
+            type=int,
+            default=None,
+            metavar="N",
             help="Abort, changing nothing, when more than N rows would be deleted.",
         )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
