@@ -111,25 +111,20 @@ class Engine:
             dst, self.remapped[label] = f"COALESCE(t.{pk}, {new})", True
         else:
             dst, self.remapped[label] = f"s.{SRC}", False
-        kind = pk_type(model, self.connection)
+        # OFFSET 0 keeps the subquery whole, so nextval() runs once per row, in pk order.
         self._sql(
-            f"CREATE TEMP TABLE {m} (src {kind} PRIMARY KEY, dst {kind} NOT NULL UNIQUE, "
-            "existed boolean) ON COMMIT DROP"
+            f"CREATE TEMP TABLE {m} ON COMMIT DROP AS SELECT x.src, x.dst, EXISTS (SELECT 1 "
+            f"FROM {table} t2 WHERE t2.{pk} = x.dst) AS existed FROM (SELECT s.{SRC} AS src, "
+            f"{dst} AS dst FROM {s} s {' '.join(joins)} ORDER BY s.{SRC} OFFSET 0) x"
         )
+        self._sql(f"CREATE UNIQUE INDEX ON {m} (src)")
         try:
-            self._sql(
-                f"INSERT INTO {m} (src, dst) SELECT s.{SRC}, {dst} FROM {s} s {' '.join(joins)} "
-                f"ORDER BY s.{SRC}"
-            )
+            self._sql(f"CREATE UNIQUE INDEX ON {m} (dst)")
         except DatabaseError as error:
             raise LoadFailed(
                 f"{label}: two dumped rows resolve to the same target row ({error}). "
                 "Is the 'identity' unique on the target?"
             ) from error
-        self._sql(
-            f"UPDATE {m} SET existed = EXISTS (SELECT 1 FROM {table} t WHERE t.{pk} = {m}.dst)"
-        )
-        self._sql(f"ANALYZE {m}")
 
     def _sequence(self, model: type[models.Model]) -> str:
         """The pk sequence, first moved past the table's largest pk.
@@ -234,22 +229,29 @@ class Engine:
             action = f"UPDATE SET {assign} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
         else:
             action = "NOTHING"
-        rows = self._sql(
-            f"WITH up AS (INSERT INTO {table} AS t ({', '.join(columns)}) "
-            f"SELECT {', '.join(values)} FROM {s} s JOIN {m} m ON m.src = s.{SRC} "
-            f"{' '.join(joins)} ORDER BY m.dst ON CONFLICT ({pk}) DO {action} "
-            f"RETURNING t.{pk} AS pk) "
-            "SELECT count(*) FILTER (WHERE NOT m.existed), count(*) FILTER (WHERE m.existed), "
-            f"(array_agg(up.pk::text ORDER BY up.pk) FILTER (WHERE NOT m.existed))[1:{SAMPLES}], "
-            f"(array_agg(up.pk::text ORDER BY up.pk) FILTER (WHERE m.existed))[1:{SAMPLES}], "
-            f"(SELECT count(*) FROM {m}) FROM up JOIN {m} m ON m.dst = up.pk"
+        source = f"FROM {s} s JOIN {m} m ON m.src = s.{SRC} {' '.join(joins)}"
+        [(total, created, new)] = self._sql(
+            "SELECT count(*), count(*) FILTER (WHERE NOT existed), ARRAY(SELECT dst::text "
+            f"FROM {m} WHERE NOT existed ORDER BY dst LIMIT {SAMPLES}) FROM {m}"
         )
-        created, updated, new, changed, total = rows[0]
+        changed: list[Any] = []
+        if fields:
+            differs = ", ".join(f"t.{c}" for c in columns[1:])
+            rows = self._sql(
+                f"SELECT m.dst::text {source} JOIN {table} t ON t.{pk} = m.dst "
+                f"WHERE ROW({differs}) IS DISTINCT FROM ROW({', '.join(values[1:])}) "
+                f"ORDER BY m.dst LIMIT {SAMPLES}"
+            )
+            changed = [row[0] for row in rows]
+        written = self._sql(
+            f"INSERT INTO {table} AS t ({', '.join(columns)}) SELECT {', '.join(values)} "
+            f"{source} ORDER BY m.dst ON CONFLICT ({pk}) DO {action}"
+        )
         entry = self.result.changes(label)
-        entry.created, entry.updated = created, updated
-        entry.unchanged = total - created - updated
-        entry.sample("created", list(new or []))
-        entry.sample("updated", list(changed or []))
+        entry.created, entry.updated = created, written - created
+        entry.unchanged = total - written
+        entry.sample("created", list(new))
+        entry.sample("updated", changed)
 
     def sync_links(self, label: str) -> None:
         """Make each dumped row's many-to-many links exactly the dumped ones."""
@@ -346,8 +348,10 @@ class Engine:
             if fast.model._meta.auto_created:
                 continue
             key = fast.model._meta.label_lower
-            counts[key] += fast.count()
-            samples[key] += [f"{obj.pk}: {obj}" for obj in fast.order_by("pk")[:SAMPLES]]
+            count = fast.count()
+            counts[key] += count
+            if count:
+                samples[key] += [f"{obj.pk}: {obj}" for obj in fast.order_by("pk")[:SAMPLES]]
         total = sum(counts.values())
         if self.max_delete is not None and self.result.deleted + total > self.max_delete:
             raise TooManyDeletions(
@@ -360,7 +364,7 @@ class Engine:
             kind = "deleted" if key == label else "cascaded"
             setattr(entry, kind, getattr(entry, kind) + count)
             entry.sample(kind, samples[key])
-        if total or collector.data or collector.fast_deletes:
+        if total:
             collector.delete()
 
     def finish(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +23,6 @@ SRC = q("tm$src")
 """The staged rows' source primary key column."""
 
 _FLUSH = 1 << 20
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n"})
 
 
 def m2m_column(field: Any) -> str:
@@ -66,72 +65,120 @@ class Stager:
         return q(f"{self.prefix}_{kind}{suffix}")
 
     def copy(self, dump: Dump, total: int | None) -> str:
-        """Validate and copy every object line; return the SHA-256 of the lines read."""
+        """Copy every object line into ``raw`` and validate them there.
+
+        Python only hashes and escapes the lines; PostgreSQL parses the JSON.
+
+        Returns:
+            The SHA-256 of the object lines read.
+
+        Raises:
+            InvalidDump: A line is not JSON, not an object of a dataset model, has no
+                usable pk, or names fields the model lacks (unless ignorenonexistent).
+        """
         digest = hashlib.sha256()
+        raw_table = self.table("raw")
+        database = self.connection.Database
         with self.connection.cursor() as cursor:
             cursor.execute(
-                f"CREATE TEMP TABLE {self.table('raw')} (seq bigint, spec int, obj jsonb) "
-                "ON COMMIT DROP"
+                f"CREATE TEMP TABLE {raw_table} (seq bigint, obj jsonb) ON COMMIT DROP"
             )
             raw = cursor.cursor
-            sql = f"COPY {self.table('raw')} (seq, spec, obj) FROM STDIN"
-            if hasattr(raw, "copy"):
-                with raw.copy(sql) as copy:
-                    for chunk in self._chunks(dump, digest, total):
-                        copy.write(chunk)
-            else:  # pragma: no cover - psycopg2
-                raw.copy_expert(sql, _Reader(self._chunks(dump, digest, total)))
-            cursor.execute(f"ANALYZE {self.table('raw')}")
+            sql = f"COPY {raw_table} (seq, obj) FROM STDIN"
+            try:
+                if hasattr(raw, "copy"):
+                    with raw.copy(sql) as copy:
+                        for chunk in self._chunks(dump, digest, total):
+                            copy.write(chunk)
+                else:  # pragma: no cover - psycopg2
+                    raw.copy_expert(sql, _Reader(self._chunks(dump, digest, total)))
+            except database.Error as error:
+                context = str(getattr(getattr(error, "diag", None), "context", "") or "")
+                found = re.search(r"line (\d+)", context)
+                row = int(found.group(1)) if found else 0
+                number = row if dump.legacy else row + 1
+                raise InvalidDump(
+                    f"Line {number} is not a JSON object: the dump is garbled or truncated."
+                ) from None
+        self._validate()
         return digest.hexdigest()
 
     def _chunks(self, dump: Dump, digest: Any, total: int | None) -> Iterator[bytes]:
-        buffer: list[str] = []
+        buffer: list[bytes] = []
         size = 0
         done = 0
         for number, line in dump.lines:
             digest.update(line)
-            text = self._check(number, line)
-            label = text[0]
-            row = f"{number}\t{self.index[label]}\t{text[1].translate(_ESCAPES)}\n"
+            if b"\\" in line:
+                line = line.replace(b"\\", b"\\\\")
+            if not line.endswith(b"\n"):
+                line += b"\n"
+            row = b"%d\t%s" % (number, line)
             buffer.append(row)
             size += len(row)
-            self.counts[label] += 1
             done += 1
             if size >= _FLUSH:
-                yield "".join(buffer).encode()
+                yield b"".join(buffer)
                 buffer, size = [], 0
                 if self.progress is not None:
                     self.progress("Reading the dump", done, total)
         if buffer:
-            yield "".join(buffer).encode()
+            yield b"".join(buffer)
         if self.progress is not None:
             self.progress("Reading the dump", done, total)
 
-    def _check(self, number: int, line: bytes) -> tuple[str, str]:
-        try:
-            text = line.decode().rstrip("\n")
-            obj = json.loads(text)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise InvalidDump(
-                f"Line {number} is not a JSON object: the dump is garbled or truncated."
-            ) from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("fields"), dict):
-            raise InvalidDump(f"Line {number} is not an object with 'model', 'pk' and 'fields'.")
-        label = obj.get("model")
-        if not isinstance(label, str) or label not in self.labels:
-            raise InvalidDump(
-                f"Line {number} holds a {label!r} object, but the dataset's specs do not "
-                f"include that model ({', '.join(self.labels)}). Nothing was loaded."
+    def _unknown_fields(self, number: int) -> list[str]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT obj ->> 'model', jsonb_object_keys(obj -> 'fields') FROM "
+                f"{self.table('raw')} WHERE seq = %s",
+                [number],
             )
-        if not isinstance(obj.get("pk"), int | str) or isinstance(obj.get("pk"), bool):
-            raise InvalidDump(f"Line {number}: the {label} object has no usable 'pk'.")
-        unknown = set(obj["fields"]) - self.names[label]
-        if unknown and not self.ignorenonexistent:
+            return [key for label, key in cursor.fetchall() if key not in self.names[label]]
+
+    def _validate(self) -> None:
+        """Find the first bad line in one scan of ``raw``, then say what is wrong with it."""
+        raw = self.table("raw")
+        allowed = [f"{label}.{name}" for label, names in self.names.items() for name in names]
+        unknown = (
+            "FALSE"
+            if self.ignorenonexistent
+            else "EXISTS (SELECT 1 FROM jsonb_object_keys(obj -> 'fields') key "
+            "WHERE NOT ((obj ->> 'model') || '.' || key) = ANY(%s))"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT seq, jsonb_typeof(obj) = 'object' AND jsonb_typeof(obj -> 'fields') = "
+                "'object', (obj ->> 'model') = ANY(%s), jsonb_typeof(obj -> 'pk') IN "
+                f"('number', 'string'), obj ->> 'model' FROM {raw} "
+                "WHERE jsonb_typeof(obj) <> 'object' OR jsonb_typeof(obj -> 'fields') IS "
+                "DISTINCT FROM 'object' OR (obj ->> 'model') IS NULL OR NOT (obj ->> 'model') = "
+                "ANY(%s) OR jsonb_typeof(obj -> 'pk') IS NULL OR jsonb_typeof(obj -> 'pk') "
+                f"NOT IN ('number', 'string') OR {unknown} ORDER BY seq LIMIT 1",
+                [list(self.labels), list(self.labels)]
+                + ([allowed] if not self.ignorenonexistent else []),
+            )
+            bad = cursor.fetchone()
+        if bad:
+            number, shaped, known, keyed, label = bad
+            if not shaped:
+                raise InvalidDump(f"Line {number} is not an object with 'model', 'pk' and 'fields'.")
+            if not known:
+                raise InvalidDump(
+                    f"Line {number} holds a {label!r} object, but the dataset's specs do not "
+                    f"include that model ({', '.join(self.labels)}). Nothing was loaded."
+                )
+            if not keyed:
+                raise InvalidDump(f"Line {number}: the {label} object has no usable 'pk'.")
+            names = ", ".join(sorted(self._unknown_fields(number)))
             raise InvalidDump(
-                f"Line {number}: {label} has no field(s) {', '.join(sorted(unknown))}. "
+                f"Line {number}: {label} has no field(s) {names}. "
                 "Pass --ignorenonexistent to skip fields this project does not have."
             )
-        return str(label), text
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT obj ->> 'model', count(*) FROM {raw} GROUP BY 1")
+            for label, count in cursor.fetchall():
+                self.counts[label] = count
 
     def split(self, label: str) -> None:
         """Create the model's typed table: one row per pk (the last line wins), cast in SQL."""
@@ -154,11 +201,10 @@ class Stager:
             cursor.execute(
                 f"CREATE TEMP TABLE {self.table('s', label)} ON COMMIT DROP AS "
                 f"SELECT DISTINCT ON (1) {', '.join(columns)} FROM {self.table('raw')} r "
-                f"WHERE r.spec = %s ORDER BY 1, r.seq DESC",
-                [*params, self.index[label]],
+                f"WHERE (r.obj ->> 'model') = %s ORDER BY 1, r.seq DESC",
+                [*params, label],
             )
             cursor.execute(f"CREATE UNIQUE INDEX ON {self.table('s', label)} ({SRC})")
-            cursor.execute(f"ANALYZE {self.table('s', label)}")
 
 
 class _Reader:  # pragma: no cover - psycopg2's copy_expert reads a file
