@@ -138,7 +138,9 @@ def main() -> int:
     )
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
-    print(f"PostgreSQL: {url_for(SOURCE).split('?')[0]} (+ {TARGET}), Python {sys.version.split()[0]}")
+    print(
+        f"PostgreSQL: {url_for(SOURCE).split('?')[0]} (+ {TARGET}), Python {sys.version.split()[0]}"
+    )
     for number, questions in enumerate(sizes):
         recreate(SOURCE)
         recreate(TARGET)
@@ -151,7 +153,9 @@ def main() -> int:
         if skipped:
             tools = tools[:1]
         print(f"\n{questions} questions x 5 choices = {objects} objects")
-        print(f"  {'tool':<14} {'dump s':>8} {'dump MB':>8} {'load s':>8} {'load MB':>8} {'file MB':>8}")
+        print(
+            f"  {'tool':<14} {'dump s':>8} {'dump MB':>8} {'load s':>8} {'load MB':>8} {'file MB':>8}"
+        )
         results = {}
         with tempfile.TemporaryDirectory() as folder:
             for tool in tools:
@@ -163,7 +167,9 @@ def main() -> int:
                 )
         ours = results["tidemark"]
         if skipped:
-            print("  feincms3-data and dumpdata/loaddata skipped at this size (--skip-large-anchors)")
+            print(
+                "  feincms3-data and dumpdata/loaddata skipped at this size (--skip-large-anchors)"
+            )
         for anchor in tools[1:]:
             theirs = results[anchor]
             print(
@@ -171,7 +177,9 @@ def main() -> int:
                 f"dump {theirs['dump_s'] / ours['dump_s']:.1f}x faster, "
                 f"load peak RSS {theirs['load_mb'] / ours['load_mb']:.1f}x smaller"
             )
-        print(f"  Tidemark load: {objects / ours['load_s']:,.0f} objects/s, peak RSS {ours['load_mb']:.0f} MB")
+        print(
+            f"  Tidemark load: {objects / ours['load_s']:,.0f} objects/s, peak RSS {ours['load_mb']:.0f} MB"
+        )
     return 0
 
 

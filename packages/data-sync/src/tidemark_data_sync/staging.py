@@ -80,9 +80,7 @@ class Stager:
         raw_table = self.table("raw")
         database = self.connection.Database
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE {raw_table} (seq bigint, obj jsonb) ON COMMIT DROP"
-            )
+            cursor.execute(f"CREATE TEMP TABLE {raw_table} (seq bigint, obj jsonb) ON COMMIT DROP")
             raw = cursor.cursor
             sql = f"COPY {raw_table} (seq, obj) FROM STDIN"
             try:
@@ -162,7 +160,9 @@ class Stager:
         if bad:
             number, shaped, known, keyed, label = bad
             if not shaped:
-                raise InvalidDump(f"Line {number} is not an object with 'model', 'pk' and 'fields'.")
+                raise InvalidDump(
+                    f"Line {number} is not an object with 'model', 'pk' and 'fields'."
+                )
             if not known:
                 raise InvalidDump(
                     f"Line {number} holds a {label!r} object, but the dataset's specs do not "
