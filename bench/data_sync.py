@@ -154,7 +154,8 @@ def main() -> int:
             tools = tools[:1]
         print(f"\n{questions} questions x 5 choices = {objects} objects")
         print(
-            f"  {'tool':<14} {'dump s':>8} {'dump MB':>8} {'load s':>8} {'load MB':>8} {'file MB':>8}"
+            f"  {'tool':<14} {'dump s':>8} {'dump MB':>8} {'load s':>8} {'load MB':>8} "
+            f"{'file MB':>8}"
         )
         results = {}
         with tempfile.TemporaryDirectory() as folder:
@@ -178,7 +179,8 @@ def main() -> int:
                 f"load peak RSS {theirs['load_mb'] / ours['load_mb']:.1f}x smaller"
             )
         print(
-            f"  Tidemark load: {objects / ours['load_s']:,.0f} objects/s, peak RSS {ours['load_mb']:.0f} MB"
+            f"  Tidemark load: {objects / ours['load_s']:,.0f} objects/s, "
+            f"peak RSS {ours['load_mb']:.0f} MB"
         )
     return 0
 

@@ -4,9 +4,9 @@ from typing import Any
 
 
 def datasets() -> dict[str, Any]:
-    from tidemark_data_sync import specs_for_models
-
     from polls.models import Choice, Question
+
+    from tidemark_data_sync import specs_for_models
 
     return {
         "polls": {
