@@ -78,7 +78,7 @@ class Stager:
         """
         digest = hashlib.sha256()
         raw_table = self.table("raw")
-        database = self.connection.Database
+        database: Any = getattr(self.connection, "Database")  # noqa: B009 - not in the stubs
         with self.connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {raw_table} (seq bigint, obj jsonb) ON COMMIT DROP")
             raw = cursor.cursor
