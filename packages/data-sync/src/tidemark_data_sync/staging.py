@@ -137,13 +137,15 @@ class Stager:
     def _validate(self) -> None:
         """Find the first bad line in one scan of ``raw``, then say what is wrong with it."""
         raw = self.table("raw")
-        allowed = [f"{label}.{name}" for label, names in self.names.items() for name in names]
-        unknown = (
-            "FALSE"
-            if self.ignorenonexistent
-            else "EXISTS (SELECT 1 FROM jsonb_object_keys(obj -> 'fields') key "
-            "WHERE NOT ((obj ->> 'model') || '.' || key) = ANY(%s))"
-        )
+        # jsonb minus the model's field names leaves exactly the unknown ones.
+        unknown, unknown_params = "FALSE", list[Any]()
+        if not self.ignorenonexistent:
+            cases = " ".join(
+                "WHEN %s THEN (obj -> 'fields') - %s::text[]" for _label in self.names
+            )
+            unknown = f"(CASE obj ->> 'model' {cases} END) <> '{{}}'::jsonb"
+            for label, names in self.names.items():
+                unknown_params += [label, sorted(names)]
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT seq, jsonb_typeof(obj) = 'object' AND jsonb_typeof(obj -> 'fields') = "
@@ -153,8 +155,7 @@ class Stager:
                 "DISTINCT FROM 'object' OR (obj ->> 'model') IS NULL OR NOT (obj ->> 'model') = "
                 "ANY(%s) OR jsonb_typeof(obj -> 'pk') IS NULL OR jsonb_typeof(obj -> 'pk') "
                 f"NOT IN ('number', 'string') OR {unknown} ORDER BY seq LIMIT 1",
-                [list(self.labels), list(self.labels)]
-                + ([allowed] if not self.ignorenonexistent else []),
+                [list(self.labels), list(self.labels), *unknown_params],
             )
             bad = cursor.fetchone()
         if bad:
