@@ -140,9 +140,7 @@ class Stager:
         # jsonb minus the model's field names leaves exactly the unknown ones.
         unknown, unknown_params = "FALSE", list[Any]()
         if not self.ignorenonexistent:
-            cases = " ".join(
-                "WHEN %s THEN (obj -> 'fields') - %s::text[]" for _label in self.names
-            )
+            cases = " ".join("WHEN %s THEN (obj -> 'fields') - %s::text[]" for _label in self.names)
             unknown = f"(CASE obj ->> 'model' {cases} END) <> '{{}}'::jsonb"
             for label, names in self.names.items():
                 unknown_params += [label, sorted(names)]
