@@ -169,9 +169,9 @@ class Stager:
                 )
             if not keyed:
                 raise InvalidDump(f"Line {number}: the {label} object has no usable 'pk'.")
-            names = ", ".join(sorted(self._unknown_fields(number)))
+            fields = ", ".join(sorted(self._unknown_fields(number)))
             raise InvalidDump(
-                f"Line {number}: {label} has no field(s) {names}. "
+                f"Line {number}: {label} has no field(s) {fields}. "
                 "Pass --ignorenonexistent to skip fields this project does not have."
             )
         with self.connection.cursor() as cursor:
