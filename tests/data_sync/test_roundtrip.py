@@ -85,3 +85,23 @@ def test_updates_and_deletions_inside_the_filter_with_cascades_shown_in_the_plan
     assert not Product.objects.using("other").filter(name="Saw").exists()
     assert not Note.objects.using("other").exists()
     assert Product.objects.using("other").get(name="Novel").price == Decimal("11.00")
+
+
+def test_a_row_made_only_on_the_target_inside_a_synced_parent_is_planned_then_deleted() -> None:
+    make_catalog()
+    load_text(dump_text("catalog:books"))
+    books = Category.objects.using("other").get(slug="books")
+    kettle = Product.objects.using("other").create(category=books, name="Kettle", pk=500)
+    tools = Category.objects.using("other").create(pk=600, name="Other tools", slug="other")
+    Product.objects.using("other").create(category=tools, name="Outside the filter")
+    text = dump_text("catalog:books")
+    assert '"Saw"' not in text
+
+    planned = load_text(text, plan=True)
+
+    assert planned.models["testapp.product"].samples["deleted"] == [f"{kettle.pk}: Kettle"]
+    assert "deleted testapp.product: 500: Kettle" in planned.render()
+    assert Product.objects.using("other").filter(pk=500).exists()
+    load_text(text)
+    assert not Product.objects.using("other").filter(pk=500).exists()
+    assert Product.objects.using("other").filter(name="Outside the filter").exists()

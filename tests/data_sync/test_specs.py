@@ -50,6 +50,7 @@ def test_helpers_build_feincms3_data_style_specs() -> None:
         ),
         ({"model": "testapp.product", "ignore_missing_m2m": ["name"]}, "not a m2m field"),
         ({"model": "testapp.category", "defer_values": ["nope"]}, "has no field 'nope'"),
+        ({"model": "testapp.product", "defer_values": ["price"]}, "text or nullable"),
         ({"model": "testapp.category", "identity": 3}, "field name or a list"),
         ({"model": "testapp.category", "identity": ["id"]}, "non-pk column"),
         ({"model": "testapp.category", "save_as_new": 1}, "True or False"),

@@ -1,5 +1,8 @@
 """`manage.py rundemo`: migrate, seed the shop, create the demo admin user, serve on :8000."""
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,6 +30,7 @@ class Command(BaseCommand):
         )
         user.set_password(PASSWORD)
         user.save()
+        self.show_catalog_sync()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nTidemark demo: http://{ADDRESS}/admin/  user {USERNAME!r}, "
@@ -35,6 +39,17 @@ class Command(BaseCommand):
         )
         if not options["no_serve"]:
             call_command("runserver", ADDRESS, use_reloader=False)
+
+    def show_catalog_sync(self) -> None:
+        """Dump the catalog dataset, ready for `load_dataset` on another environment."""
+        path = Path(tempfile.gettempdir()) / "tidemark-demo-catalog.jsonl"
+        call_command("dump_dataset", "catalog", "-o", str(path))
+        with path.open() as dump:
+            counts = json.loads(dump.readline())["counts"]
+        self.stdout.write(
+            f"\nData sync: dumped the catalog dataset ({counts}) to {path}.\n"
+            f"  Review loading it elsewhere with: manage.py load_dataset {path} --plan"
+        )
 
     def seed(self) -> None:
         if Category.objects.exists():

@@ -318,9 +318,16 @@ class Engine:
         if any(lookups[key] in (None, []) for key, _ in spec.delete_map):
             return
         queryset = model._base_manager.using(self.using).filter(**lookups)
-        queryset = queryset.exclude(
-            pk__in=RawSQL(f"SELECT dst FROM {self.stager.table('m', spec.label)}", ())
+        # NOT EXISTS is an anti-join; NOT IN degrades to a quadratic scan once the map
+        # outgrows work_mem.
+        table, pk = q(model._meta.db_table), pk_column(model)
+        missing = RawSQL(
+            f"NOT EXISTS (SELECT 1 FROM {self.stager.table('m', spec.label)} x "
+            f"WHERE x.dst = {table}.{pk})",
+            (),
+            output_field=models.BooleanField(),
         )
+        queryset = queryset.filter(missing)
         self.delete(queryset, spec.label)
 
     def delete(self, queryset: models.QuerySet[Any], label: str) -> None:

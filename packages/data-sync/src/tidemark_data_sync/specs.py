@@ -85,6 +85,9 @@ class Spec:
         return data
 
 
+_TEXT = (models.CharField, models.TextField)
+
+
 class _Encoder(DjangoJSONEncoder):
     def default(self, o: Any) -> Any:
         if isinstance(o, models.Model):
@@ -216,6 +219,12 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
         found = _field(model, name, label)
         if not found.concrete or found.many_to_many or found.primary_key:
             raise InvalidSpec(f"{label}: {name!r} must be a concrete, non-pk column.")
+    for name in defer:
+        found = _field(model, name, label)
+        if found.is_relation or not (found.null or isinstance(found, _TEXT)):
+            raise InvalidSpec(
+                f"{label}: 'defer_values' takes text or nullable fields; {name!r} is neither."
+            )
     save_as_new = spec.get("save_as_new", False)
     if not isinstance(save_as_new, bool):
         raise InvalidSpec(f"{label}: 'save_as_new' must be True or False.")
