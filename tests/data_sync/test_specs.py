@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.data_sync.testapp.models import Bar, Category, Place, Restaurant
+from tests.data_sync.testapp.models import Bar, Category, Place, Pub, Restaurant
 from tidemark_data_sync import (
     InvalidSpec,
     UnknownDataset,
@@ -26,6 +26,7 @@ def test_helpers_build_feincms3_data_style_specs() -> None:
     assert [s["model"] for s in specs_for_derived_models(Place)] == [
         Restaurant._meta.label_lower,
         Bar._meta.label_lower,
+        Pub._meta.label_lower,
     ]
     assert "testapp.kind" in [s["model"] for s in specs_for_app_models("testapp")]
 

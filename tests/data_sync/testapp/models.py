@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -32,6 +33,11 @@ class Product(models.Model):
         return self.name
 
 
+class CheapProduct(Product):
+    class Meta:
+        proxy = True
+
+
 class Note(models.Model):
     """Cascades from a product; created only on the target in some tests."""
 
@@ -55,6 +61,10 @@ class Restaurant(Place):
 
 class Bar(Place):
     happy_hour = models.BooleanField(default=False)
+
+
+class Pub(Place):
+    """An MTI child without columns of its own."""
 
 
 class Author(models.Model):
@@ -92,6 +102,9 @@ class Thing(models.Model):
     kind = models.ForeignKey(Kind, models.CASCADE)
     label = models.CharField(max_length=50)
 
+    class Meta:
+        unique_together = [("kind", "label")]
+
     def __str__(self) -> str:
         return self.label
 
@@ -113,3 +126,18 @@ class Section(models.Model):
 
     def __str__(self) -> str:
         return self.body
+
+
+class Wide(models.Model):
+    """A text pk, binary and array values, and more columns than one json_build_object takes."""
+
+    code = models.CharField(max_length=20, primary_key=True)
+    blob = models.BinaryField(null=True)
+    words = ArrayField(models.CharField(max_length=20), default=list)
+    text = models.TextField(default="")
+    for _number in range(55):
+        locals()[f"f{_number}"] = models.IntegerField(default=0)
+    del _number
+
+    def __str__(self) -> str:
+        return self.code

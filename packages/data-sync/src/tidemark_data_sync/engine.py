@@ -346,8 +346,6 @@ class Engine:
         counts: dict[str, int] = defaultdict(int)
         samples: dict[str, list[str]] = defaultdict(list)
         for model, instances in collector.data.items():
-            if model._meta.auto_created:
-                continue
             key = model._meta.label_lower
             counts[key] += len(instances)
             samples[key] += [f"{obj.pk}: {obj}" for obj in sorted(instances, key=_pk)[:SAMPLES]]

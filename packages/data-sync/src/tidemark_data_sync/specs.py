@@ -92,8 +92,6 @@ class _Encoder(DjangoJSONEncoder):
     def default(self, o: Any) -> Any:
         if isinstance(o, models.Model):
             return o.pk
-        if isinstance(o, type) and issubclass(o, models.Model):
-            return o._meta.label_lower
         if isinstance(o, models.QuerySet | set | frozenset | tuple):
             return list(o)
         return super().default(o)

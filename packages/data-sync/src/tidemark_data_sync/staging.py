@@ -22,7 +22,8 @@ Progress = Callable[[str, int, int | None], None]
 SRC = q("tm$src")
 """The staged rows' source primary key column."""
 
-_FLUSH = 1 << 20
+FLUSH_BYTES = 1 << 20
+"""How many bytes of lines are sent to COPY at a time."""
 
 
 def m2m_column(field: Any) -> str:
@@ -115,7 +116,7 @@ class Stager:
             buffer.append(row)
             size += len(row)
             done += 1
-            if size >= _FLUSH:
+            if size >= FLUSH_BYTES:
                 yield b"".join(buffer)
                 buffer, size = [], 0
                 if self.progress is not None:
