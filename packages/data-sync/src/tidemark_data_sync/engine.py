@@ -214,42 +214,47 @@ class Engine:
             )
 
     def upsert(self, label: str) -> None:
-        """Insert new rows and update changed ones in one statement; count both."""
+        """Update the changed rows, then insert the new ones; count and sample both.
+
+        Rows identical on the target are not touched. A plain INSERT of the rows the map
+        found missing is cheaper than ``ON CONFLICT`` (no speculative insertion); a row
+        another session inserts meanwhile makes the load fail and roll back.
+        """
         model = self.labels[label]
         s, m = self.stager.table("s", label), self.stager.table("m", label)
         table, pk = q(model._meta.db_table), pk_column(model)
         joins: list[str] = []
         fields = value_fields(model)
-        columns = [pk, *(q(f.column) for f in fields)]
-        values = ["m.dst", *(self._value(f, joins) for f in fields)]
-        if fields:
-            assign = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
-            mine = ", ".join(f"t.{c}" for c in columns[1:])
-            theirs = ", ".join(f"EXCLUDED.{c}" for c in columns[1:])
-            action = f"UPDATE SET {assign} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
-        else:
-            action = "NOTHING"
+        columns = [q(f.column) for f in fields]
+        values = [self._value(f, joins) for f in fields]
         source = f"FROM {s} s JOIN {m} m ON m.src = s.{SRC} {' '.join(joins)}"
-        [(total, created, new)] = self._sql(
-            "SELECT count(*), count(*) FILTER (WHERE NOT existed), ARRAY(SELECT dst::text "
-            f"FROM {m} WHERE NOT existed ORDER BY dst LIMIT {SAMPLES}) FROM {m}"
+        [(total, new)] = self._sql(
+            f"SELECT count(*), ARRAY(SELECT dst::text FROM {m} WHERE NOT existed ORDER BY dst "
+            f"LIMIT {SAMPLES}) FROM {m}"
         )
         changed: list[Any] = []
+        updated = 0
         if fields:
-            differs = ", ".join(f"t.{c}" for c in columns[1:])
+            mine = ", ".join(f"t.{c}" for c in columns)
+            differs = f"ROW({mine}) IS DISTINCT FROM ROW({', '.join(values)})"
             rows = self._sql(
                 f"SELECT m.dst::text {source} JOIN {table} t ON t.{pk} = m.dst "
-                f"WHERE ROW({differs}) IS DISTINCT FROM ROW({', '.join(values[1:])}) "
-                f"ORDER BY m.dst LIMIT {SAMPLES}"
+                f"WHERE m.existed AND {differs} ORDER BY m.dst LIMIT {SAMPLES}"
             )
             changed = [row[0] for row in rows]
-        written = self._sql(
-            f"INSERT INTO {table} AS t ({', '.join(columns)}) SELECT {', '.join(values)} "
-            f"{source} ORDER BY m.dst ON CONFLICT ({pk}) DO {action}"
+        if changed:
+            assign = ", ".join(f"{c} = {v}" for c, v in zip(columns, values, strict=True))
+            updated = self._sql(
+                f"UPDATE {table} t SET {assign} {source} "
+                f"WHERE t.{pk} = m.dst AND m.existed AND {differs}"
+            )
+        created = self._sql(
+            f"INSERT INTO {table} ({', '.join([pk, *columns])}) "
+            f"SELECT {', '.join(['m.dst', *values])} {source} WHERE NOT m.existed ORDER BY m.dst"
         )
         entry = self.result.changes(label)
-        entry.created, entry.updated = created, written - created
-        entry.unchanged = total - written
+        entry.created, entry.updated = created, updated
+        entry.unchanged = total - created - updated
         entry.sample("created", list(new))
         entry.sample("updated", changed)
 
