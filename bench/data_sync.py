@@ -182,6 +182,9 @@ def main() -> int:
             f"  Tidemark load: {objects / ours['load_s']:,.0f} objects/s, "
             f"peak RSS {ours['load_mb']:.0f} MB"
         )
+    for name in (SOURCE, TARGET):
+        with psycopg.connect(url_for("postgres"), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 
