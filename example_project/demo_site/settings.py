@@ -56,6 +56,7 @@ WSGI_APPLICATION = "demo_site.wsgi.application"
 # DATABASE_URL when set, else the embedded PostgreSQL shared with the test suites.
 DATABASES = {"default": dj_database_url.parse(database_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+TIDEMARK_DATA_SYNC_DATASETS = "shop.datasets.datasets"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

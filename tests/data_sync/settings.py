@@ -3,5 +3,6 @@
 from tests.settings_base import *  # noqa: F403
 from tests.settings_base import BASE_APPS, databases
 
-INSTALLED_APPS = [*BASE_APPS, "tidemark_data_sync"]
+INSTALLED_APPS = [*BASE_APPS, "tidemark_data_sync", "tests.data_sync.testapp"]
 DATABASES = databases("data_sync", "other")
+TIDEMARK_DATA_SYNC_DATASETS = "tests.data_sync.datasets.datasets"

@@ -1,5 +1,8 @@
 """`manage.py rundemo`: migrate, seed the shop, create the demo admin user, serve on :8000."""
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +32,7 @@ class Command(BaseCommand):
         )
         user.set_password(PASSWORD)
         user.save()
+        self.show_catalog_sync()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nTidemark demo: http://{ADDRESS}/admin/  user {USERNAME!r}, "
@@ -44,6 +48,17 @@ class Command(BaseCommand):
             call_command("save_migrations_state", path=str(settings.BASE_DIR), stdout=self.stdout)
         except CommandError as error:
             self.stdout.write(self.style.WARNING(f"Migration state not saved: {error}"))
+
+    def show_catalog_sync(self) -> None:
+        """Dump the catalog dataset, ready for `load_dataset` on another environment."""
+        path = Path(tempfile.gettempdir()) / "tidemark-demo-catalog.jsonl"
+        call_command("dump_dataset", "catalog", "-o", str(path))
+        with path.open() as dump:
+            counts = json.loads(dump.readline())["counts"]
+        self.stdout.write(
+            f"\nData sync: dumped the catalog dataset ({counts}) to {path}.\n"
+            f"  Review loading it elsewhere with: manage.py load_dataset {path} --plan"
+        )
 
     def seed(self) -> None:
         if Category.objects.exists():

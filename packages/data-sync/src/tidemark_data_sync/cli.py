@@ -1,0 +1,42 @@
+"""What the three commands share: progress bars on a terminal, and the printed result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any, cast
+
+from django.core.management.base import OutputWrapper
+
+from .report import LoadResult
+from .staging import Progress
+
+
+@contextmanager
+def progress_bar(stream: OutputWrapper) -> Iterator[Progress | None]:
+    """A rich progress callback drawing on `stream` when it is a terminal, else None."""
+    if not stream.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+
+    console = Console(file=cast(IO[str], stream._out), force_terminal=True)
+    with Bar(console=console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(step: str, done: int, total: int | None) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done)
+
+        yield update
+
+
+def write_result(stream: OutputWrapper, result: LoadResult, as_json: bool) -> None:
+    """Print the result as a table with samples, or as JSON."""
+    if as_json:
+        stream.write(json.dumps(result.to_dict(), indent=2))
+    else:
+        stream.write(result.render(), ending="")

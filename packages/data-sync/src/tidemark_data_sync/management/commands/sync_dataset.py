@@ -1,0 +1,53 @@
+"""`manage.py sync_dataset NAME[:ARGS] --from ALIAS --to ALIAS [--plan] [--json]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tidemark_core import TidemarkError
+
+from ...cli import progress_bar, write_result
+from ...syncing import sync
+
+
+class Command(BaseCommand):
+    help = "Dump a dataset from one database and load it into another, streaming."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("dataset", metavar="NAME[:ARGS]", help="The dataset and its arguments.")
+        parser.add_argument("--from", dest="source", required=True, help="The database to read.")
+        parser.add_argument("--to", dest="target", required=True, help="The database to write.")
+        parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
+        parser.add_argument(
+            "--max-delete",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Abort, changing nothing, when more than N rows would be deleted.",
+        )
+        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for alias in (options["source"], options["target"]):
+            if alias not in settings.DATABASES:
+                raise CommandError(
+                    f"Unknown database {alias!r}; configured: {', '.join(settings.DATABASES)}."
+                )
+        if options["source"] == options["target"]:
+            raise CommandError("--from and --to name the same database; nothing to sync.")
+        try:
+            with progress_bar(self.stderr) as progress:
+                result = sync(
+                    options["dataset"],
+                    source=options["source"],
+                    target=options["target"],
+                    plan=options["plan"],
+                    max_delete=options["max_delete"],
+                    progress=progress,
+                )
+        except TidemarkError as error:
+            raise CommandError(str(error)) from error
+        write_result(self.stdout, result, options["json"])

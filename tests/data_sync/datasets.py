@@ -1,0 +1,66 @@
+"""The datasets of the data-sync suite (TIDEMARK_DATA_SYNC_DATASETS points here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.data_sync.testapp.models import Author, Book, Kind, Page, Place, Section, Thing
+from tidemark_data_sync import specs_for_derived_models, specs_for_models
+
+# Tests swap entries in and out of this dict to define datasets of their own.
+EXTRA: dict[str, Any] = {}
+
+
+def catalog(args: str) -> list[dict[str, Any]]:
+    """Categories by slug (all without args), their products and the products' notes."""
+    slugs = args.split(",") if args else None
+    category_filter = {"slug__in": slugs} if slugs else {}
+    product_filter = {"category__slug__in": slugs} if slugs else {}
+    return [
+        {"model": "testapp.tag"},
+        {"model": "testapp.category", "filter": category_filter, "delete_missing": True},
+        {
+            "model": "testapp.product",
+            "filter": product_filter,
+            "delete_missing": True,
+        },
+    ]
+
+
+def pages(args: str) -> list[dict[str, Any]]:
+    """One page tree (the root's pk as args) copied as new rows."""
+    root = int(args)
+    return [
+        *specs_for_models([Page], {"filter": {"pk": root}, "save_as_new": True}),
+        *specs_for_models([Page], {"filter": {"parent": root}, "save_as_new": True}),
+        {
+            "model": "testapp.section",
+            "filter": {"page__in": [root]},
+            "save_as_new": True,
+            "delete_missing": {"map": [("page__in", "testapp.page")]},
+        },
+    ]
+
+
+def datasets() -> dict[str, Any]:
+    return {
+        "catalog": {"specs": catalog},
+        "places": {
+            "specs": lambda args: [
+                {"model": "testapp.place", "delete_missing": True},
+                *specs_for_derived_models(Place, {"delete_missing": True}),
+            ]
+        },
+        "library": {
+            "specs": lambda args: specs_for_models([Author, Book], {"delete_missing": True})
+        },
+        "kinds": {
+            "specs": lambda args: [
+                *specs_for_models([Kind], {"identity": ["app", "name"]}),
+                *specs_for_models([Thing], {"delete_missing": True}),
+            ]
+        },
+        "pages": {"specs": pages},
+        "sections": {"specs": lambda args: specs_for_models([Section])},
+        **EXTRA,
+    }
