@@ -3,7 +3,13 @@
 from tests.settings_base import *  # noqa: F403
 from tests.settings_base import BASE_APPS, databases
 
-INSTALLED_APPS = [*BASE_APPS, "pgtrigger", "tidemark_history", "tests.history.testapp"]
+INSTALLED_APPS = [
+    *BASE_APPS,
+    "pgtrigger",
+    "tidemark_history",
+    "tests.history.testapp",
+    "tests.history.evolve",
+]
 DATABASES = databases("history", "other")
 # The alias "other" uses server-side binding (prepared statements take one command), so
 # the suite covers both ways context reaches the triggers.

@@ -89,12 +89,12 @@ class context:  # noqa: N801 - used like a function: `with history.context(...)`
         self._metadata = _serialisable(metadata)
         self._resolver: Callable[[], dict[str, Any]] | None = None
         self._tokens: list[Token[_State | None]] = []
+        self._state: _State | None = None
 
     @property
     def id(self) -> uuid.UUID | None:
-        """The id of the `Context` row the events of this block point at (while active)."""
-        state = _current.get()
-        return state.id if state is not None and self._tokens else None
+        """The id of the `Context` row the events of this block point at (once entered)."""
+        return self._state.id if self._state is not None else None
 
     def _enter(self) -> _State:
         state = _current.get()
@@ -105,6 +105,7 @@ class context:  # noqa: N801 - used like a function: `with history.context(...)`
         if self._resolver is not None:
             state.resolvers.append(self._resolver)
         self._tokens.append(_current.set(state))
+        self._state = state
         return state
 
     def _exit(self) -> None:
