@@ -93,10 +93,16 @@ def test_an_update_that_changes_no_tracked_field_records_nothing() -> None:
     assert labels(ItemEvent) == [("insert", item.pk)]
 
 
+def create_twice(name: str) -> None:
+    """Two rows with the same unique name in one transaction: it rolls back."""
+    with transaction.atomic():
+        Item.objects.create(name=name)
+        Item.objects.create(name=name)
+
+
 def test_a_rolled_back_transaction_records_nothing() -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Item.objects.create(name="twice")
-        Item.objects.create(name="twice")
+    with pytest.raises(IntegrityError):
+        create_twice("twice")
 
     assert events(ItemEvent) == []
     assert not Item.objects.exists()
@@ -105,7 +111,9 @@ def test_a_rolled_back_transaction_records_nothing() -> None:
 def test_raw_sql_from_another_connection_is_recorded() -> None:
     settings = connections["default"].get_connection_params()
     with psycopg.connect(**settings, autocommit=True) as outsider:
-        outsider.execute("INSERT INTO testapp_item (name, price, quantity, data) VALUES ('x', 5, 1, '{}')")
+        outsider.execute(
+            "INSERT INTO testapp_item (name, price, quantity, data) VALUES ('x', 5, 1, '{}')"
+        )
         outsider.execute("UPDATE testapp_item SET price = 6 WHERE name = 'x'")
         outsider.execute("DELETE FROM testapp_item WHERE name = 'x'")
 

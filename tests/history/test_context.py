@@ -15,6 +15,7 @@ from django.db import IntegrityError, connections, transaction
 import tidemark_core
 import tidemark_history as history
 from tests.history.conftest import events, raw
+from tests.history.test_capture import create_twice
 from tests.history.testapp.models import Item
 from tidemark_history.models import Context
 
@@ -107,9 +108,8 @@ def test_core_history_context_reaches_the_events() -> None:
 
 def test_metadata_is_stored_once_and_again_after_a_rollback() -> None:
     with history.context(reason="retry") as block:
-        with pytest.raises(IntegrityError), transaction.atomic():
-            Item.objects.create(name="dup")
-            Item.objects.create(name="dup")
+        with pytest.raises(IntegrityError):
+            create_twice("dup")
         assert not Context.objects.exists()  # rolled back with the events
         with sent() as statements:
             Item.objects.create(name="one")

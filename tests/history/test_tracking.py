@@ -42,7 +42,7 @@ def test_event_table_has_no_constraints_but_the_primary_key_and_the_read_indexes
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT contype FROM pg_constraint WHERE conrelid = 'testapp_itemevent'::regclass"
-                " AND contype <> 'n'"
+            " AND contype <> 'n'"
         )
         assert [row[0] for row in cursor.fetchall()] == ["p"]
         cursor.execute(

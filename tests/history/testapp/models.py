@@ -10,6 +10,9 @@ import tidemark_history as history
 class Category(models.Model):
     name = models.CharField(max_length=50, unique=True)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 @history.track()
 class Item(models.Model):
@@ -20,6 +23,9 @@ class Item(models.Model):
     quantity = models.IntegerField(default=0)
     category = models.ForeignKey(Category, models.CASCADE, null=True, related_name="items")
     data = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @history.track(fields=["price"], model_name="PriceChange", related_name="price_changes")
@@ -39,6 +45,9 @@ class Page(models.Model):
     price = models.IntegerField(default=0)
     notes = models.TextField(blank=True)
 
+    def __str__(self) -> str:
+        return self.title
+
 
 @history.track()
 class Sku(models.Model):
@@ -46,3 +55,6 @@ class Sku(models.Model):
 
     code = models.CharField(max_length=20, primary_key=True)
     label = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.code

@@ -70,7 +70,7 @@ def _serialisable(metadata: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-class context:  # noqa: N801 - used like a function: `with history.context(...)`
+class context:
     """Attach metadata to every event recorded inside the block, on every database alias.
 
     Use it as ``with history.context(reason="import"):``, ``async with``, or as a

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
 from .context import _State, current_state

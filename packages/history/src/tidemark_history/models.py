@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models.functions import Now
 
@@ -13,9 +15,9 @@ class Context(models.Model):
     ``history_context`` column.
     """
 
-    id = models.UUIDField(primary_key=True)
-    created_at = models.DateTimeField(db_default=Now())
-    metadata = models.JSONField(default=dict)
+    id: models.UUIDField[Any, Any] = models.UUIDField(primary_key=True)
+    created_at: models.DateTimeField[Any, Any] = models.DateTimeField(db_default=Now())
+    metadata: models.JSONField[Any, Any] = models.JSONField(default=dict)
 
     class Meta:
         db_table = "tidemark_history_context"

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Literal
 
 import pgtrigger
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from .exceptions import TrackingError
@@ -44,7 +45,7 @@ class Changed(pgtrigger.Condition):
         for name in names:
             try:
                 columns.append(model._meta.get_field(name).column)  # type: ignore[union-attr]
-            except Exception:
+            except FieldDoesNotExist:
                 raise TrackingError(
                     f"Changed({name!r}): {model.__name__} has no field {name!r}."
                 ) from None
@@ -110,7 +111,7 @@ def _statement_trigger(
         level=pgtrigger.Statement,
         when=pgtrigger.After,
         operation=operation,
-        referencing=pgtrigger.Referencing(**tables),
+        referencing=pgtrigger.Referencing(**tables),  # type: ignore[no-untyped-call]
         declare=[("_tidemark_context", "uuid")],
         func=func,
     )
@@ -165,7 +166,7 @@ class UpdateEvent(Tracker):
 
     def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
         condition = self.condition or Changed(*spec.tracked_names)
-        sql = _rewrite(condition.resolve(spec.tracked))
+        sql = _rewrite(condition.resolve(spec.tracked))  # type: ignore[no-untyped-call]
         source, other = (NEW_TABLE, OLD_TABLE) if self.row == "new" else (OLD_TABLE, NEW_TABLE)
         other_alias = "_old" if self.row == "new" else "_new"
         alias = "_new" if self.row == "new" else "_old"
@@ -188,4 +189,3 @@ class ManualEvent(Tracker):
 
     def __init__(self, label: str) -> None:
         super().__init__(label)
-

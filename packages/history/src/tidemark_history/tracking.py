@@ -18,8 +18,10 @@ from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
 _M = TypeVar("_M", bound=type[models.Model])
 
 HISTORY_FIELDS = ("history_id", "history_at", "history_label", "history_object", "history_context")
-_DROPPED_KWARGS = ("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default")
-_DROPPED_KWARGS += ("unique_for_date", "unique_for_month", "unique_for_year", "validators")
+_DROPPED_KWARGS = (
+    *("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default"),
+    *("unique_for_date", "unique_for_month", "unique_for_year", "validators"),
+)
 
 APPEND_ONLY_TRIGGER = "append_only"
 
@@ -39,13 +41,13 @@ class EventSpec:
 
     @property
     def copied_columns(self) -> list[str]:
-        return [field.column for field in self.tracked_fields]
+        return [str(field.column) for field in self.tracked_fields]
 
     @property
     def pk_column(self) -> str:
         pk = self.tracked._meta.pk
         assert pk is not None
-        return pk.column
+        return str(pk.column)
 
     @property
     def event_table(self) -> str:
@@ -151,10 +153,12 @@ def _copy(field: models.Field[Any, Any], tracked: type[models.Model]) -> models.
     """The event model's copy of a tracked field: no uniqueness, index or FK constraint."""
     if field.is_relation and field.remote_field is not None:
         # Not deconstruct(): it needs a ready app registry, and track() runs at import.
-        target = field.remote_field.model
+        target: Any = field.remote_field.model
         if target == "self":
             target = tracked
-        to_field = field.remote_field.field_name  # type: ignore[attr-defined]
+        options: dict[str, Any] = {}
+        if field.remote_field.field_name:
+            options["to_field"] = field.remote_field.field_name
         relation: models.Field[Any, Any] = models.ForeignKey(
             target,
             on_delete=models.DO_NOTHING,
@@ -165,22 +169,22 @@ def _copy(field: models.Field[Any, Any], tracked: type[models.Model]) -> models.
             null=field.null,
             blank=field.blank,
             db_column=field.db_column,
-            **({"to_field": to_field} if to_field else {}),
+            **options,
         )
         return relation
-    name, path, args, kwargs = field.deconstruct()
+    _name, _path, args, kwargs = field.deconstruct()
     for key in _DROPPED_KWARGS:
         kwargs.pop(key, None)
-    return field.__class__(*args, **kwargs, db_index=False)
+    kwargs["db_index"] = False
+    copy: models.Field[Any, Any] = field.__class__(*args, **kwargs)
+    return copy
 
 
 def _name(prefix: str, table: str, kind: str) -> str:
     return f"{prefix}_{hashlib.sha1(table.encode()).hexdigest()[:10]}_{kind}"
 
 
-def _event_model(
-    spec: EventSpec, model_name: str | None, related_name: str
-) -> type[models.Model]:
+def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> type[models.Model]:
     tracked = spec.tracked
     name = model_name or f"{tracked.__name__}Event"
     table = f"{tracked._meta.app_label}_{name.lower()}"
@@ -190,7 +194,9 @@ def _event_model(
         {
             "app_label": tracked._meta.app_label,
             "indexes": [
-                models.Index(fields=["history_object", "history_at"], name=_name("th", table, "obj")),
+                models.Index(
+                    fields=["history_object", "history_at"], name=_name("th", table, "obj")
+                ),
                 models.Index(
                     fields=["history_context"],
                     name=_name("th", table, "ctx"),
@@ -221,8 +227,10 @@ def _event_model(
             null=True,
             related_name="+",
         ),
-        "__str__": lambda self: f"{self.history_label} of {tracked.__name__} "
-        f"{self.history_object_id} at {self.history_at}",
+        "__str__": lambda self: (
+            f"{self.history_label} of {tracked.__name__} "
+            f"{self.history_object_id} at {self.history_at}"
+        ),
     }
     for tracked_field in spec.tracked_fields:
         attrs[tracked_field.name] = _copy(tracked_field, tracked)

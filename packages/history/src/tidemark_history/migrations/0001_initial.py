@@ -5,22 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Context',
+            name="Context",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('metadata', models.JSONField(default=dict)),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                ),
+                ("metadata", models.JSONField(default=dict)),
             ],
             options={
-                'db_table': 'tidemark_history_context',
+                "db_table": "tidemark_history_context",
             },
         ),
     ]
