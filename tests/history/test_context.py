@@ -136,8 +136,8 @@ def test_reads_are_never_touched_and_nothing_is_touched_without_a_context() -> N
         raw("SELECT 1")
         Item.objects.update(quantity=3)
 
-    assert not any("set_config" in sql for sql in outside)
-    assert [("set_config" in sql) for sql in inside] == [False, False, True]
+    assert not any("tidemark_history" in sql for sql in outside)
+    assert [("tidemark_history" in sql) for sql in inside] == [False, False, True]
 
 
 def test_a_percent_sign_in_raw_sql_keeps_working() -> None:

@@ -1,8 +1,7 @@
 """Deliver the active context to the database: only with data-changing statements.
 
 An execute wrapper on every PostgreSQL connection prefixes a data-changing statement with
-one ``SELECT set_config('tidemark_history.context', '<uuid>', true)`` when a context is
-active. The setting is transaction-local, so it is safe behind PgBouncer's transaction
+one ``SET LOCAL tidemark_history.context = '<uuid>'`` when a context is active. The setting is transaction-local, so it is safe behind PgBouncer's transaction
 pooling, and the prefix travels in the same round trip, so it also reaches the trigger in
 autocommit mode (where each statement is its own transaction). Reads are never touched; no
 statement is touched when no context is active; user parameters are never added to, so a
@@ -45,9 +44,11 @@ def _literal(value: str) -> str:
 
 
 def _prefix(state: _State, store: bool) -> str:
-    set_config = f"set_config('{SETTING}', '{state.id}', true)"
     if not store:
-        return f"SELECT {set_config}; "
+        # A utility statement: cheaper than a SELECT (no plan, no row sent back). In a
+        # multi-statement query it belongs to the implicit transaction of the statement.
+        return f"SET LOCAL {SETTING} = '{state.id}'; "
+    set_config = f"set_config('{SETTING}', '{state.id}', true)"
     metadata = _literal(json.dumps(state.metadata, separators=(",", ":")))
     return (
         f"WITH _tidemark_context AS (INSERT INTO {CONTEXT_TABLE} (id, created_at, metadata)"
