@@ -151,6 +151,18 @@ def test_a_percent_sign_in_raw_sql_keeps_working() -> None:
     assert Context.objects.get().metadata == {"reason": "100% sure"}
 
 
+def test_executemany_inside_a_context() -> None:
+    Item.objects.bulk_create([Item(name="a"), Item(name="b")])
+    with history.context(reason="many"), connections["default"].cursor() as cursor:
+        cursor.executemany(
+            "UPDATE testapp_item SET quantity = %s WHERE name = %s", [(1, "a"), (2, "b")]
+        )
+
+    updates = [row for row in events(ItemEvent) if row["history_label"] == "update"]
+    assert sorted((row["name"], row["quantity"]) for row in updates) == [("a", 1), ("b", 2)]
+    assert {row["history_context_id"] for row in updates} == {Context.objects.get().id}
+
+
 def test_the_setting_is_transaction_local() -> None:
     with history.context(reason="x"):
         Item.objects.create(name="a")

@@ -77,9 +77,9 @@ def deliver_context(
     version = state.version
     store = state.stored.get(alias) != version and not _pending_here(connection, state, version)
     prefix = _prefix(state, store)
-    if _server_side_binding(connection) and params is not None:
-        # Prepared statements take one command: send the prefix on its own, in the same
-        # transaction as the statement.
+    if many or (params is not None and _server_side_binding(connection)):
+        # executemany() and prepared statements take one command: send the prefix on its
+        # own, in the same transaction as the statement.
         with transaction.atomic(using=alias, savepoint=False):
             with connection.cursor() as cursor:
                 cursor.cursor.execute(prefix)  # the raw cursor: no recursion
@@ -88,7 +88,7 @@ def deliver_context(
         if params is not None:
             prefix = prefix.replace("%", "%%")
         result = execute(prefix + sql, params, many, context)
-        if is_psycopg3 and not many:
+        if is_psycopg3:
             context["cursor"].cursor.nextset()  # the statement's own result, not the prefix's
     if store:
         _mark_stored(connection, state, version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -235,6 +236,12 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
     for tracked_field in spec.tracked_fields:
         attrs[tracked_field.name] = _copy(tracked_field, tracked)
     event_model: type[models.Model] = type(name, (models.Model,), attrs)
+    # Importable beside the tracked model (`from shop.models import ProductEvent`), which
+    # is also where `manage.py shell` looks for it.
+    module = sys.modules.get(tracked.__module__)
+    existing = getattr(module, name, None)
+    if module is not None and (existing is None or getattr(existing, "_meta", None)):
+        setattr(module, name, event_model)
     pgtrigger.register(
         pgtrigger.Trigger(
             name=APPEND_ONLY_TRIGGER,
