@@ -35,6 +35,9 @@ def test_event_model_columns_and_constraints() -> None:
     assert fields["history_context"].related_model is Context
     assert ItemEvent._meta.app_label == "testapp"
     assert ItemEvent.__name__ == "ItemEvent"
+    from tests.history.testapp.models import ItemEvent as imported  # type: ignore[attr-defined]
+
+    assert imported is ItemEvent
 
 
 @pytest.mark.django_db
@@ -69,6 +72,8 @@ def test_create_event_records_a_manual_event_in_the_active_context() -> None:
     ]
     assert event.history_context_id == block.id  # type: ignore[attr-defined]
     assert Context.objects.get().metadata == {"reason": "review"}
+    assert str(Context.objects.get()) == str(block.id)
+    assert str(event).startswith(f"audit of Page {page.pk} at ")
 
 
 @pytest.mark.django_db

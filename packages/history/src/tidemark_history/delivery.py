@@ -1,12 +1,13 @@
 """Deliver the active context to the database: only with data-changing statements.
 
 An execute wrapper on every PostgreSQL connection prefixes a data-changing statement with
-one ``SET LOCAL tidemark_history.context = '<uuid>'`` when a context is active. The setting is transaction-local, so it is safe behind PgBouncer's transaction
-pooling, and the prefix travels in the same round trip, so it also reaches the trigger in
-autocommit mode (where each statement is its own transaction). Reads are never touched; no
-statement is touched when no context is active; user parameters are never added to, so a
-``%`` in raw SQL without parameters keeps working. The context row itself is written by the
-same prefix until its metadata is known to be committed on that database.
+one ``SET LOCAL tidemark_history.context = '<uuid>'`` when a context is active. The
+setting is transaction-local, so it is safe behind PgBouncer's transaction pooling, and
+the prefix travels in the same round trip, so it also reaches the trigger in autocommit
+mode (where each statement is its own transaction). Reads are never touched; no statement
+is touched when no context is active; user parameters are never added to, so a ``%`` in
+raw SQL without parameters keeps working. The context row itself is written by the same
+prefix until its metadata is known to be committed on that database.
 """
 
 from __future__ import annotations
