@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.db import connection, models
 
 import tidemark_history as history
 from tests.history.conftest import events
-from tests.history.testapp.models import Category, Item, Page
+from tests.history.testapp.models import Category, Item, Page, Sku
 from tidemark_history.models import Context
+from tidemark_history.trackers import _rewrite
 
 ItemEvent = Item.history.field.model  # type: ignore[attr-defined]
 PageEvent = Page.history.field.model  # type: ignore[attr-defined]
@@ -84,6 +86,37 @@ def test_create_event_errors() -> None:
         history.create_event(Category.objects.create(name="c"), label="audit")
     with pytest.raises(history.TrackingError, match="save it first"):
         history.create_event(Page(title="unsaved"), label="audit")
+
+
+def test_a_foreign_key_to_self_is_copied_without_constraint() -> None:
+    SkuEvent = Sku.history.field.model  # type: ignore[attr-defined]
+    copy = SkuEvent._meta.get_field("replaced_by")
+
+    assert copy.related_model is Sku
+    assert copy.db_constraint is False  # type: ignore[attr-defined]
+    assert copy.target_field.name == "code"  # type: ignore[attr-defined]
+
+
+def test_fields_that_clash_with_the_event_columns_are_refused() -> None:
+    class Clash(models.Model):
+        history_label = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "testapp"
+
+        def __str__(self) -> str:
+            return self.history_label
+
+    try:
+        with pytest.raises(history.TrackingError, match="clash with the event model"):
+            history.track()(Clash)
+    finally:
+        del apps.all_models["testapp"]["clash"]
+        apps.clear_cache()
+
+
+def test_conditions_written_in_lowercase_are_pointed_at_the_transition_tables() -> None:
+    assert _rewrite('old."price" <> new."price"') == '_old."price" <> _new."price"'
 
 
 def test_declaration_errors() -> None:

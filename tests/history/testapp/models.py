@@ -55,6 +55,7 @@ class Sku(models.Model):
 
     code = models.CharField(max_length=20, primary_key=True)
     label = models.CharField(max_length=50)
+    replaced_by = models.ForeignKey("self", models.SET_NULL, null=True, related_name="+")
 
     def __str__(self) -> str:
         return self.code

@@ -81,7 +81,7 @@ def _trigger_name(spec: EventSpec, label: str) -> str:
 
 def _rewrite(condition_sql: str) -> str:
     """Point a row-level condition (``OLD."col"``, ``NEW.*``) at the transition tables."""
-    return re.sub(r"\b(OLD|NEW)\.", lambda m: f"_{m.group(1).lower()}.", condition_sql)
+    return re.sub(r"\b(OLD|NEW)\.", lambda m: f"_{m.group(1).lower()}.", condition_sql, flags=re.I)
 
 
 def _insert_events(

@@ -150,13 +150,13 @@ def _tracked_fields(
     return [field for field in chosen if field.name not in set(exclude or ())]
 
 
-def _copy(field: models.Field[Any, Any], tracked: type[models.Model]) -> models.Field[Any, Any]:
+def _copy(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
     """The event model's copy of a tracked field: no uniqueness, index or FK constraint."""
     if field.is_relation and field.remote_field is not None:
-        # Not deconstruct(): it needs a ready app registry, and track() runs at import.
+        # Not deconstruct(): it needs a ready app registry, and track() runs at import. A
+        # relation to "self" is already resolved to the tracked model here; a lazy
+        # "app.Model" string stays a string and resolves the same way for the copy.
         target: Any = field.remote_field.model
-        if target == "self":
-            target = tracked
         options: dict[str, Any] = {}
         if field.remote_field.field_name:
             options["to_field"] = field.remote_field.field_name
@@ -234,7 +234,7 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
         ),
     }
     for tracked_field in spec.tracked_fields:
-        attrs[tracked_field.name] = _copy(tracked_field, tracked)
+        attrs[tracked_field.name] = _copy(tracked_field)
     event_model: type[models.Model] = type(name, (models.Model,), attrs)
     # Importable beside the tracked model (`from shop.models import ProductEvent`), which
     # is also where `manage.py shell` looks for it.
