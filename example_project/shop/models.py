@@ -2,7 +2,10 @@
 
 from django.db import models
 
+import tidemark_history as history
 
+
+@history.track()
 class Category(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
@@ -15,6 +18,7 @@ class Category(models.Model):
         return self.name
 
 
+@history.track()
 class Product(models.Model):
     category = models.ForeignKey(Category, models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)

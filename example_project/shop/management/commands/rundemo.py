@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+import tidemark_history as history
 from shop.models import Category, Product
 
 USERNAME = "admin"
@@ -63,6 +64,12 @@ class Command(BaseCommand):
     def seed(self) -> None:
         if Category.objects.exists():
             return
+        with history.context(command="rundemo", reason="seed the shop"):
+            self.seed_rows()
+        events = Product.history.field.model.objects.count()  # type: ignore[attr-defined]
+        self.stdout.write(f"History: {events} product events recorded while seeding.")
+
+    def seed_rows(self) -> None:
         books = Category.objects.create(name="Books", slug="books")
         tools = Category.objects.create(name="Tools", slug="tools")
         Product.objects.bulk_create(

@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+from pgtrigger import AnyChange, F, Q
+
+from .context import context
+from .events import create_event
+from .exceptions import ContextError, HistoryError, TrackingError
+from .trackers import Changed, DeleteEvent, InsertEvent, ManualEvent, Tracker, UpdateEvent
+from .tracking import track
+
 __version__ = _version("django-tidemark-history")
 
-__all__ = ["__version__"]
+__all__ = [
+    "AnyChange",
+    "Changed",
+    "ContextError",
+    "DeleteEvent",
+    "F",
+    "HistoryError",
+    "InsertEvent",
+    "ManualEvent",
+    "Q",
+    "Tracker",
+    "TrackingError",
+    "UpdateEvent",
+    "__version__",
+    "context",
+    "create_event",
+    "track",
+]

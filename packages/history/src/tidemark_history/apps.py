@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class HistoryConfig(AppConfig):
-    """Tidemark history: registers the system checks."""
+    """Tidemark history: registers the system checks and the context delivery."""
 
     name = "tidemark_history"
     label = "tidemark_history"
@@ -15,3 +16,6 @@ class HistoryConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the checks
+        from .delivery import install
+
+        connection_created.connect(install, dispatch_uid="tidemark_history.delivery")

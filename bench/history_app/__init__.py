@@ -1,0 +1,1 @@
+"""The models and settings bench/history.py measures: untracked, pghistory, Tidemark."""

@@ -1,0 +1,191 @@
+"""Trackers: which changes of a tracked model become events, as statement-level triggers.
+
+Each tracker becomes one ``AFTER ... FOR EACH STATEMENT`` trigger with a transition table,
+so a bulk statement writes its events with one ``INSERT ... SELECT`` instead of one trigger
+call per row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Literal
+
+import pgtrigger
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from .exceptions import TrackingError
+
+if TYPE_CHECKING:
+    from .tracking import EventSpec
+
+NEW_TABLE = "tidemark_new"
+OLD_TABLE = "tidemark_old"
+CONTEXT_EXPRESSION = "NULLIF(current_setting('tidemark_history.context', true), '')::uuid"
+
+_LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Changed(pgtrigger.Condition):
+    """Condition: at least one of `fields` changed (all tracked fields when none is named).
+
+    Args:
+        *fields: Names of fields of the tracked model.
+    """
+
+    def __init__(self, *fields: str) -> None:
+        self.fields = fields
+        self.sql = "changed"
+
+    def resolve(self, model: type[models.Model]) -> str:
+        names = self.fields or tuple(
+            field.name for field in model._meta.concrete_fields if not field.primary_key
+        )
+        columns = []
+        for name in names:
+            try:
+                columns.append(model._meta.get_field(name).column)  # type: ignore[union-attr]
+            except FieldDoesNotExist:
+                raise TrackingError(
+                    f"Changed({name!r}): {model.__name__} has no field {name!r}."
+                ) from None
+        if not columns:
+            return "FALSE"
+        old = ", ".join(f'OLD."{column}"' for column in columns)
+        new = ", ".join(f'NEW."{column}"' for column in columns)
+        return f"(ROW({old}) IS DISTINCT FROM ROW({new}))"
+
+
+class Tracker:
+    """Base class of the trackers passed to `track()`."""
+
+    label: str = ""
+
+    def __init__(self, label: str | None = None) -> None:
+        self.label = label or self.label
+        if not _LABEL.match(self.label) or len(self.label) > 40:
+            raise TrackingError(
+                f"Tracker label {self.label!r} must be lowercase letters, digits and "
+                "underscores, start with a letter and have at most 40 characters."
+            )
+
+    def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
+        """The triggers that record this tracker's events (none for manual events)."""
+        return []
+
+
+def _trigger_name(spec: EventSpec, label: str) -> str:
+    # Several decorators on one model each get their own triggers.
+    return f"{label}_{spec.suffix}"[:43]
+
+
+def _rewrite(condition_sql: str) -> str:
+    """Point a row-level condition (``OLD."col"``, ``NEW.*``) at the transition tables."""
+    return re.sub(r"\b(OLD|NEW)\.", lambda m: f"_{m.group(1).lower()}.", condition_sql, flags=re.I)
+
+
+def _insert_events(
+    spec: EventSpec, label: str, source: str, where: str = "", join: str = ""
+) -> str:
+    alias = "_new" if source == NEW_TABLE else "_old"
+    columns = ", ".join(f'"{column}"' for column in spec.copied_columns)
+    values = ", ".join(f'{alias}."{column}"' for column in spec.copied_columns)
+    column_list = "history_label, history_object_id, history_context_id"
+    value_list = f"'{label}', {alias}.\"{spec.pk_column}\", _tidemark_context"
+    if columns:
+        column_list += f", {columns}"
+        value_list += f", {values}"
+    return (
+        f"_tidemark_context := {CONTEXT_EXPRESSION};\n"
+        f'INSERT INTO "{spec.event_table}" ({column_list})\n'
+        f"SELECT {value_list} FROM {source} AS {alias}{join}{where};\n"
+        "RETURN NULL;"
+    )
+
+
+def _statement_trigger(
+    spec: EventSpec, label: str, operation: pgtrigger.Operation, func: str, **tables: str
+) -> pgtrigger.Trigger:
+    return pgtrigger.Trigger(
+        name=_trigger_name(spec, label),
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=operation,
+        referencing=pgtrigger.Referencing(**tables),  # type: ignore[no-untyped-call]
+        declare=[("_tidemark_context", "uuid")],
+        func=func,
+    )
+
+
+class InsertEvent(Tracker):
+    """Record each inserted row (label ``insert`` unless given)."""
+
+    label = "insert"
+
+    def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
+        func = _insert_events(spec, self.label, NEW_TABLE)
+        return [_statement_trigger(spec, self.label, pgtrigger.Insert, func, new=NEW_TABLE)]
+
+
+class DeleteEvent(Tracker):
+    """Record each deleted row, with its last values (label ``delete`` unless given)."""
+
+    label = "delete"
+
+    def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
+        func = _insert_events(spec, self.label, OLD_TABLE)
+        return [_statement_trigger(spec, self.label, pgtrigger.Delete, func, old=OLD_TABLE)]
+
+
+class UpdateEvent(Tracker):
+    """Record updated rows for which `condition` holds (label ``update`` unless given).
+
+    Args:
+        condition: `Changed(...)`, or a pgtrigger `Q`/`AnyChange` condition written against
+            ``old__``/``new__``. The default records rows whose tracked fields changed.
+        row: Record the values after (``"new"``) or before (``"old"``) the update.
+        label: The event label.
+
+    A row whose primary key changed is always recorded: its old and new versions cannot be
+    paired, so the condition cannot be evaluated for it, and losing it would lose the row.
+    """
+
+    label = "update"
+
+    def __init__(
+        self,
+        condition: pgtrigger.Condition | None = None,
+        row: Literal["new", "old"] = "new",
+        label: str | None = None,
+    ) -> None:
+        super().__init__(label)
+        if row not in ("new", "old"):
+            raise TrackingError(f'UpdateEvent(row={row!r}): row must be "new" or "old".')
+        self.condition = condition
+        self.row = row
+
+    def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
+        condition = self.condition or Changed(*spec.tracked_names)
+        sql = _rewrite(condition.resolve(spec.tracked))  # type: ignore[no-untyped-call]
+        source, other = (NEW_TABLE, OLD_TABLE) if self.row == "new" else (OLD_TABLE, NEW_TABLE)
+        other_alias = "_old" if self.row == "new" else "_new"
+        alias = "_new" if self.row == "new" else "_old"
+        pk = f'"{spec.pk_column}"'
+        join = f" LEFT JOIN {other} AS {other_alias} ON {other_alias}.{pk} = {alias}.{pk}"
+        where = f" WHERE {other_alias}.{pk} IS NULL OR ({sql})"
+        func = _insert_events(spec, self.label, source, where, join)
+        trigger = _statement_trigger(
+            spec, self.label, pgtrigger.Update, func, old=OLD_TABLE, new=NEW_TABLE
+        )
+        return [trigger]
+
+
+class ManualEvent(Tracker):
+    """Events recorded only by `create_event(obj, label=...)`.
+
+    Args:
+        label: The label `create_event()` must use.
+    """
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)

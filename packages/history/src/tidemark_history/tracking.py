@@ -1,0 +1,257 @@
+"""`track()`: generate an event model for a tracked model and register its triggers."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pgtrigger
+from django.contrib.postgres.indexes import BrinIndex
+from django.db import models
+from django.db.models.functions import Now
+
+from .exceptions import TrackingError
+from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
+
+_M = TypeVar("_M", bound=type[models.Model])
+
+HISTORY_FIELDS = ("history_id", "history_at", "history_label", "history_object", "history_context")
+_DROPPED_KWARGS = (
+    *("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default"),
+    *("unique_for_date", "unique_for_month", "unique_for_year", "validators"),
+)
+
+APPEND_ONLY_TRIGGER = "append_only"
+
+
+@dataclass
+class EventSpec:
+    """What one `track()` decorator generated: its event model and the columns it copies."""
+
+    tracked: type[models.Model]
+    trackers: Sequence[Tracker]
+    tracked_fields: list[models.Field[Any, Any]]
+    event_model: type[models.Model] = field(init=False)
+
+    @property
+    def tracked_names(self) -> list[str]:
+        return [field.name for field in self.tracked_fields]
+
+    @property
+    def copied_columns(self) -> list[str]:
+        return [str(field.column) for field in self.tracked_fields]
+
+    @property
+    def pk_column(self) -> str:
+        pk = self.tracked._meta.pk
+        assert pk is not None
+        return str(pk.column)
+
+    @property
+    def event_table(self) -> str:
+        return self.event_model._meta.db_table
+
+    @property
+    def suffix(self) -> str:
+        return self.event_model._meta.model_name or ""
+
+    @property
+    def labels(self) -> list[str]:
+        return [tracker.label for tracker in self.trackers]
+
+
+_specs: dict[type[models.Model], list[EventSpec]] = {}
+
+
+def specs_of(model: type[models.Model]) -> list[EventSpec]:
+    """The `track()` declarations of `model`, in decoration order."""
+    return list(_specs.get(model, []))
+
+
+def track(
+    *trackers: Tracker,
+    fields: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    model_name: str | None = None,
+    related_name: str = "history",
+) -> Callable[[_M], _M]:
+    """Record the changes of the decorated model in a generated event model.
+
+    With no trackers, inserts, updates that change a tracked field, and deletes are
+    recorded. The event model (``<Model>Event`` unless `model_name` is given) is a concrete
+    model of the tracked model's app, so ``makemigrations`` writes its table and the
+    triggers into that app's migrations.
+
+    Args:
+        *trackers: `InsertEvent`, `UpdateEvent`, `DeleteEvent` and `ManualEvent` instances.
+        fields: The fields to copy into each event (default: every concrete field but the
+            primary key, which ``history_object`` holds).
+        exclude: Fields not to copy.
+        model_name: The name of the generated event model.
+        related_name: The reverse accessor from a tracked row to its events.
+
+    Raises:
+        TrackingError: For an abstract or proxy model, unknown fields, or repeated labels.
+    """
+    chosen = list(trackers) or [InsertEvent(), UpdateEvent(), DeleteEvent()]
+
+    def decorate(model: _M) -> _M:
+        _validate(model, chosen)
+        spec = EventSpec(model, chosen, _tracked_fields(model, fields, exclude))
+        spec.event_model = _event_model(spec, model_name, related_name)
+        for tracker in chosen:
+            pgtrigger.register(*tracker.triggers(spec))(model)
+        _specs.setdefault(model, []).append(spec)
+        return model
+
+    return decorate
+
+
+def _validate(model: type[models.Model], trackers: list[Tracker]) -> None:
+    if model._meta.abstract or model._meta.proxy:
+        raise TrackingError(
+            f"track() needs a concrete model; {model.__name__} is abstract or a proxy. "
+            "Decorate the concrete model that owns the table."
+        )
+    labels = [tracker.label for tracker in trackers]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise TrackingError(
+            f"track() on {model.__name__}: the labels {repeated} are used by several "
+            "trackers; give each tracker its own label."
+        )
+
+
+def _tracked_fields(
+    model: type[models.Model], fields: Sequence[str] | None, exclude: Sequence[str] | None
+) -> list[models.Field[Any, Any]]:
+    concrete = [
+        field
+        for field in model._meta.local_concrete_fields
+        if not field.primary_key and not getattr(field, "generated", False)
+    ]
+    by_name = {field.name: field for field in concrete}
+    unknown = sorted(set(fields or ()).union(exclude or ()) - set(by_name))
+    if unknown:
+        raise TrackingError(
+            f"track() on {model.__name__}: {unknown} are not concrete, non-primary-key "
+            f"fields of the model. Choose among {sorted(by_name)}."
+        )
+    clashing = sorted(set(by_name) & set(HISTORY_FIELDS))
+    if clashing:
+        raise TrackingError(
+            f"track() on {model.__name__}: the fields {clashing} clash with the event "
+            "model's own columns; exclude them or rename them."
+        )
+    chosen = [by_name[name] for name in fields] if fields is not None else concrete
+    return [field for field in chosen if field.name not in set(exclude or ())]
+
+
+def _copy(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
+    """The event model's copy of a tracked field: no uniqueness, index or FK constraint."""
+    if field.is_relation and field.remote_field is not None:
+        # Not deconstruct(): it needs a ready app registry, and track() runs at import. A
+        # relation to "self" is already resolved to the tracked model here; a lazy
+        # "app.Model" string stays a string and resolves the same way for the copy.
+        target: Any = field.remote_field.model
+        options: dict[str, Any] = {}
+        if field.remote_field.field_name:
+            options["to_field"] = field.remote_field.field_name
+        relation: models.Field[Any, Any] = models.ForeignKey(
+            target,
+            on_delete=models.DO_NOTHING,
+            db_constraint=False,
+            db_index=False,
+            related_name="+",
+            related_query_name="+",
+            null=field.null,
+            blank=field.blank,
+            db_column=field.db_column,
+            **options,
+        )
+        return relation
+    _name, _path, args, kwargs = field.deconstruct()
+    for key in _DROPPED_KWARGS:
+        kwargs.pop(key, None)
+    kwargs["db_index"] = False
+    copy: models.Field[Any, Any] = field.__class__(*args, **kwargs)
+    return copy
+
+
+def _name(prefix: str, table: str, kind: str) -> str:
+    return f"{prefix}_{hashlib.sha1(table.encode()).hexdigest()[:10]}_{kind}"
+
+
+def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> type[models.Model]:
+    tracked = spec.tracked
+    name = model_name or f"{tracked.__name__}Event"
+    table = f"{tracked._meta.app_label}_{name.lower()}"
+    meta = type(
+        "Meta",
+        (),
+        {
+            "app_label": tracked._meta.app_label,
+            "indexes": [
+                models.Index(
+                    fields=["history_object", "history_at"], name=_name("th", table, "obj")
+                ),
+                models.Index(
+                    fields=["history_context"],
+                    name=_name("th", table, "ctx"),
+                    condition=models.Q(history_context__isnull=False),
+                ),
+                BrinIndex(fields=["history_at"], name=_name("th", table, "at")),
+            ],
+        },
+    )
+    attrs: dict[str, Any] = {
+        "__module__": tracked.__module__,
+        "Meta": meta,
+        "history_id": models.BigAutoField(primary_key=True),
+        "history_at": models.DateTimeField(db_default=Now()),
+        "history_label": models.CharField(max_length=40),
+        "history_object": models.ForeignKey(
+            tracked,
+            on_delete=models.DO_NOTHING,
+            db_constraint=False,
+            db_index=False,
+            related_name=related_name,
+        ),
+        "history_context": models.ForeignKey(
+            "tidemark_history.Context",
+            on_delete=models.DO_NOTHING,
+            db_constraint=False,
+            db_index=False,
+            null=True,
+            related_name="+",
+        ),
+        "__str__": lambda self: (
+            f"{self.history_label} of {tracked.__name__} "
+            f"{self.history_object_id} at {self.history_at}"
+        ),
+    }
+    for tracked_field in spec.tracked_fields:
+        attrs[tracked_field.name] = _copy(tracked_field)
+    event_model: type[models.Model] = type(name, (models.Model,), attrs)
+    # Importable beside the tracked model (`from shop.models import ProductEvent`), which
+    # is also where `manage.py shell` looks for it.
+    module = sys.modules.get(tracked.__module__)
+    existing = getattr(module, name, None)
+    if module is not None and (existing is None or getattr(existing, "_meta", None)):
+        setattr(module, name, event_model)
+    pgtrigger.register(
+        pgtrigger.Trigger(
+            name=APPEND_ONLY_TRIGGER,
+            level=pgtrigger.Statement,
+            when=pgtrigger.Before,
+            operation=pgtrigger.Update | pgtrigger.Delete,
+            func=(
+                "RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, "
+                "TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';"
+            ),
+        )
+    )(event_model)
+    return event_model

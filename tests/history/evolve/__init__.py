@@ -1,0 +1,1 @@
+"""An app whose model each schema-evolution test defines at run time."""

@@ -1,0 +1,175 @@
+"""Completeness: every way a row changes produces the right events, and nothing else does."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F
+
+from tests.history.conftest import events, raw
+from tests.history.testapp.models import Category, Item, Page, Sku
+
+ItemEvent = Item.history.field.model  # type: ignore[attr-defined]
+SkuEvent = Sku.history.field.model  # type: ignore[attr-defined]
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
+
+
+def labels(model: type, using: str = "default") -> list[tuple[str, object]]:
+    return [(e["history_label"], e["history_object_id"]) for e in events(model, using)]
+
+
+def test_save_records_insert_update_and_delete_with_the_row_values() -> None:
+    category = Category.objects.create(name="tools")
+    item = Item.objects.create(name="hammer", price=Decimal("9.50"), category=category)
+    item.price = Decimal("11.00")
+    item.save()
+    pk = item.pk
+    item.delete()
+
+    rows = events(ItemEvent)
+    assert [(r["history_label"], r["history_object_id"]) for r in rows] == [
+        ("insert", pk),
+        ("update", pk),
+        ("delete", pk),
+    ]
+    assert [r["price"] for r in rows] == [Decimal("9.50"), Decimal("11.00"), Decimal("11.00")]
+    assert {r["category_id"] for r in rows} == {category.pk}
+    assert all(r["history_context_id"] is None for r in rows)
+    assert rows[0]["history_at"] is not None
+
+
+def test_reverse_accessor_lists_the_events_of_one_row() -> None:
+    item = Item.objects.create(name="saw")
+    Item.objects.create(name="drill")
+    item.quantity = 3
+    item.save()
+
+    assert [e.history_label for e in item.history.order_by("history_id")] == ["insert", "update"]
+
+
+def test_queryset_update_records_each_changed_row_only() -> None:
+    Item.objects.bulk_create([Item(name=f"n{i}", quantity=i % 2) for i in range(10)])
+    raw("SELECT 1")  # separate statement, no effect
+
+    updated = Item.objects.filter(quantity=1).update(quantity=F("quantity") + 1)
+
+    assert updated == 5
+    rows = [r for r in events(ItemEvent) if r["history_label"] == "update"]
+    assert sorted(r["name"] for r in rows) == [f"n{i}" for i in range(1, 10, 2)]
+    assert {r["quantity"] for r in rows} == {2}
+
+
+def test_bulk_create_and_bulk_update_record_every_row() -> None:
+    items = Item.objects.bulk_create([Item(name=f"b{i}") for i in range(5)])
+    for item in items:
+        item.price = Decimal("1.25")
+    Item.objects.bulk_update(items, ["price"])
+
+    rows = events(ItemEvent)
+    assert [r["history_label"] for r in rows] == ["insert"] * 5 + ["update"] * 5
+    assert {r["history_object_id"] for r in rows} == {item.pk for item in items}
+    assert {r["price"] for r in rows[5:]} == {Decimal("1.25")}
+
+
+def test_queryset_delete_records_every_row_with_its_last_values() -> None:
+    Item.objects.bulk_create([Item(name=f"d{i}", quantity=i) for i in range(4)])
+
+    Item.objects.filter(quantity__gte=2).delete()
+
+    deleted = [r for r in events(ItemEvent) if r["history_label"] == "delete"]
+    assert sorted((r["name"], r["quantity"]) for r in deleted) == [("d2", 2), ("d3", 3)]
+
+
+def test_an_update_that_changes_no_tracked_field_records_nothing() -> None:
+    item = Item.objects.create(name="same", quantity=1)
+
+    Item.objects.filter(pk=item.pk).update(quantity=1)
+    item.save()
+
+    assert labels(ItemEvent) == [("insert", item.pk)]
+
+
+def create_twice(name: str) -> None:
+    """Two rows with the same unique name in one transaction: it rolls back."""
+    with transaction.atomic():
+        Item.objects.create(name=name)
+        Item.objects.create(name=name)
+
+
+def test_a_rolled_back_transaction_records_nothing() -> None:
+    with pytest.raises(IntegrityError):
+        create_twice("twice")
+
+    assert events(ItemEvent) == []
+    assert not Item.objects.exists()
+
+
+def test_raw_sql_from_another_connection_is_recorded() -> None:
+    settings = connections["default"].get_connection_params()
+    with psycopg.connect(**settings, autocommit=True) as outsider:
+        outsider.execute(
+            "INSERT INTO testapp_item (name, price, quantity, data) VALUES ('x', 5, 1, '{}')"
+        )
+        outsider.execute("UPDATE testapp_item SET price = 6 WHERE name = 'x'")
+        outsider.execute("DELETE FROM testapp_item WHERE name = 'x'")
+
+    rows = events(ItemEvent)
+    assert [r["history_label"] for r in rows] == ["insert", "update", "delete"]
+    assert [r["price"] for r in rows] == [Decimal(5), Decimal(6), Decimal(6)]
+
+
+def test_an_update_that_changes_the_primary_key_is_recorded() -> None:
+    Sku.objects.create(code="A-1", label="anchor")
+    Sku.objects.create(code="B-1", label="buoy")
+
+    Sku.objects.filter(code="A-1").update(code="A-2")
+    raw("UPDATE testapp_sku SET code = code || '-x', label = 'renamed' WHERE code = 'B-1'")
+
+    assert labels(SkuEvent) == [
+        ("insert", "A-1"),
+        ("insert", "B-1"),
+        ("update", "A-2"),
+        ("update", "B-1-x"),
+    ]
+    assert events(SkuEvent)[-1]["label"] == "renamed"
+
+
+def test_conditions_old_rows_excluded_fields_and_a_second_decorator() -> None:
+    PageEvent = Page.history.field.model  # type: ignore[attr-defined]
+    PriceChange = Page.price_changes.field.model  # type: ignore[attr-defined]
+    page = Page.objects.create(title="t", price=10, notes="n")
+
+    Page.objects.filter(pk=page.pk).update(notes="changed")  # no tracker cares
+    Page.objects.filter(pk=page.pk).update(price=12)
+    Page.objects.filter(pk=page.pk).update(status="live")
+
+    page_events = events(PageEvent)
+    assert [(e["history_label"], e["price"]) for e in page_events] == [
+        ("before_price", 10),  # the old row
+        ("published", 12),
+    ]
+    assert "notes" not in page_events[0]
+    assert [(e["history_label"], e["price"]) for e in events(PriceChange)] == [
+        ("insert", 10),
+        ("update", 12),
+    ]
+    assert set(events(PriceChange)[0]) == {
+        "history_id",
+        "history_at",
+        "history_label",
+        "history_object_id",
+        "history_context_id",
+        "price",
+    }
+
+
+def test_tracking_works_on_another_alias() -> None:
+    item = Item.objects.using("other").create(name="elsewhere")
+    Item.objects.using("other").filter(pk=item.pk).update(quantity=7)
+
+    assert labels(ItemEvent, "other") == [("insert", item.pk), ("update", item.pk)]
+    assert events(ItemEvent) == []
