@@ -15,6 +15,9 @@ INSTALLED_APPS = [
     "tidemark_smooth_migrations",
     "tidemark_data_sync",
     "tests.smooth_migrations.testapp",
+    "tests.integration.shop",
+    # A model-less app whose migrations the deploy tests write into temporary modules.
+    "tests.core.planapps.alpha",
 ]
 DATABASES = databases("integration", "other")
 MIDDLEWARE = [
@@ -35,3 +38,5 @@ TEMPLATES = [
         },
     }
 ]
+
+TIDEMARK_DATA_SYNC_DATASETS = "tests.integration.datasets.datasets"

@@ -1,0 +1,98 @@
+"""Rows changed by a dataset load, a migration run and a rollback say in their history who did it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from tests.integration.shop.models import Category, Product
+from tests.migration_support import Release, releases
+from tidemark_data_sync import sync
+from tidemark_migration_state import find_state, rollback, save_state
+from tidemark_smooth_migrations import apply_migrations
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
+
+RENAME = """
+from django.db import migrations
+
+def shout(apps, schema_editor):
+    for category in apps.get_model("shop", "Category").objects.all():
+        category.name = category.name.upper()
+        category.save()
+
+def whisper(apps, schema_editor):
+    for category in apps.get_model("shop", "Category").objects.all():
+        category.name = category.name.lower()
+        category.save()
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [migrations.RunPython(shout, whisper)]
+"""
+
+
+@pytest.fixture
+def release(tmp_path: Path) -> Iterator[Release]:
+    yield from releases(tmp_path, ["alpha"])
+
+
+def events(model: str, using: str = "default") -> list[tuple[str, str, object]]:
+    """(label, name, context metadata or None) of every event of `model`, oldest first."""
+    event_model = apps.get_model("shop", f"{model}Event")
+    return [
+        (
+            event.history_label,
+            event.name,
+            event.history_context.metadata if event.history_context else None,
+        )
+        for event in event_model.objects.using(using)
+        .select_related("history_context")
+        .order_by("history_id")
+    ]
+
+
+def test_dataset_load_records_the_load_as_the_context_of_each_change() -> None:
+    books = Category.objects.using("other").create(name="books", slug="books")
+    Product.objects.using("other").create(category=books, name="Guide", price=Decimal("9.50"))
+
+    sync("catalog", source="other", target="default")
+    Category.objects.using("other").filter(slug="books").update(name="reading")
+    sync("catalog", source="other", target="default")
+    Product.objects.using("other").all().delete()
+    sync("catalog", source="other", target="default")
+
+    load = {"command": "load_dataset", "dataset": "catalog", "args": ""}
+    assert events("Category") == [("insert", "books", load), ("update", "reading", load)]
+    assert events("Product") == [("insert", "Guide", load), ("delete", "Guide", load)]
+
+
+def test_migration_run_and_rollback_record_the_command_and_release(release: Release) -> None:
+    Category.objects.create(name="books", slug="books")
+    save_state(commit="1" * 40, tags=["v1"])
+    release(alpha={"0001_shout": RENAME})
+
+    apply_migrations()
+    save_state(commit="2" * 40, tags=["v2"])
+    rollback(find_state(tag="v1"))
+
+    assert Category.objects.get().name == "books"
+    [created, shouted, whispered] = events("Category")
+    assert created == ("insert", "books", None)
+    assert shouted == ("update", "BOOKS", {"command": "apply_migrations", "database": "default"})
+    assert whispered == (
+        "update",
+        "books",
+        {
+            "command": "rollback_migrations",
+            "release": "1" * 40,
+            "rollback_from": "2" * 40,
+            "database": "default",
+        },
+    )
+    call_command("check")
