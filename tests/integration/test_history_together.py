@@ -1,4 +1,4 @@
-"""Rows changed by a dataset load, a migration run and a rollback say in their history who did it."""
+"""Rows changed by a dataset load, a migration run and a rollback record who changed them."""
 
 from __future__ import annotations
 
