@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from tests.integration.shop.models import Category, Product
 from tests.migration_support import Release, releases
+from tidemark_core import Plan, applied_migrations, execute
 from tidemark_data_sync import sync
 from tidemark_migration_state import find_state, rollback, save_state
 from tidemark_smooth_migrations import apply_migrations
@@ -96,3 +97,15 @@ def test_migration_run_and_rollback_record_the_command_and_release(release: Rele
         },
     )
     call_command("check")
+
+
+def test_apply_migrations_builds_an_empty_database_with_history_installed() -> None:
+    everything = applied_migrations("other")
+    execute(Plan.build(frozenset(), using="other"))
+    assert applied_migrations("other") == frozenset()
+
+    apply_migrations(using="other")
+
+    assert applied_migrations("other") == everything
+    Category.objects.using("other").create(name="books", slug="books")
+    assert events("Category", using="other") == [("insert", "books", None)]

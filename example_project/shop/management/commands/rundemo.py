@@ -1,4 +1,5 @@
-"""`manage.py rundemo`: migrate, seed the shop, create the demo admin user, serve on :8000."""
+"""`manage.py rundemo`: apply migrations all-or-nothing, record the release, seed the shop,
+create the demo admin user, and serve it on :8000."""
 
 import json
 import tempfile
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Prepare, but do not serve.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=1, stdout=self.stdout)
+        # apply_migrations is migrate that undoes everything it applied when one migration fails.
+        call_command("apply_migrations", no_input=True, stdout=self.stdout)
         self.save_release()
         self.seed()
         user, _ = get_user_model().objects.get_or_create(

@@ -7,13 +7,16 @@ the prefix travels in the same round trip, so it also reaches the trigger in aut
 mode (where each statement is its own transaction). Reads are never touched; no statement
 is touched when no context is active; user parameters are never added to, so a ``%`` in
 raw SQL without parameters keeps working. The context row itself is written by the same
-prefix until its metadata is known to be committed on that database.
+prefix until its metadata is known to be committed on that database. Until the context
+table exists (a database being migrated from scratch inside a context), statements pass
+untouched and their events carry no context.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +80,8 @@ def deliver_context(
         state.refresh()
     version = state.version
     store = state.stored.get(alias) != version and not _pending_here(connection, state, version)
+    if store and not _context_table_exists(connection):
+        return execute(sql, params, many, context)
     prefix = _prefix(state, store)
     if many or (params is not None and _server_side_binding(connection)):
         # executemany() and prepared statements take one command: send the prefix on its
@@ -94,6 +99,21 @@ def deliver_context(
     if store:
         _mark_stored(connection, state, version)
     return result
+
+
+_HAVE_CONTEXT_TABLE: weakref.WeakSet[Any] = weakref.WeakSet()
+"""Database sessions known to see the context table (each asks once)."""
+
+
+def _context_table_exists(connection: BaseDatabaseWrapper) -> bool:
+    if connection.connection not in _HAVE_CONTEXT_TABLE:
+        # A read, so this wrapper lets it through untouched.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [CONTEXT_TABLE])
+            if not cursor.fetchone()[0]:
+                return False
+        _HAVE_CONTEXT_TABLE.add(connection.connection)
+    return True
 
 
 def _mark_stored(connection: BaseDatabaseWrapper, state: _State, version: int) -> None:
