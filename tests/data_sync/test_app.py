@@ -18,7 +18,7 @@ def test_public_api_is_exactly_the_sorted_all() -> None:
 
 
 def test_system_checks_pass_on_postgresql() -> None:
-    call_command("check", fail_level="WARNING")
+    call_command("check", fail_level="WARNING", databases=["default", "other"])
     assert check_postgresql(databases=["default", "other"]) == []
 
 

@@ -5,6 +5,7 @@ from tests.settings_base import BASE_APPS, databases
 
 INSTALLED_APPS = [
     *BASE_APPS,
+    "django.contrib.postgres",
     "pgtrigger",
     "tidemark_history",
     "tests.history.testapp",

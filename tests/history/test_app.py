@@ -19,7 +19,7 @@ def test_public_api_is_exactly_the_sorted_all() -> None:
 
 
 def test_system_checks_pass_on_postgresql() -> None:
-    call_command("check", fail_level="WARNING")
+    call_command("check", fail_level="WARNING", databases=["default", "other"])
     assert check_postgresql(databases=["default", "other"]) == []
 
 
@@ -38,3 +38,13 @@ def test_e002_without_pgtrigger_in_installed_apps() -> None:
         [error] = check_pgtrigger_installed()
     assert error.id == "tidemark_history.E002"
     assert "pgtrigger" in error.hint
+
+
+def test_e003_without_contrib_postgres_in_installed_apps() -> None:
+    from tidemark_history.checks import check_contrib_postgres_installed
+
+    assert check_contrib_postgres_installed() == []
+    with override_settings(INSTALLED_APPS=["django.contrib.contenttypes", "pgtrigger"]):
+        [error] = check_contrib_postgres_installed()
+    assert error.id == "tidemark_history.E003"
+    assert "django.contrib.postgres" in error.hint

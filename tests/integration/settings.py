@@ -8,6 +8,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "django.contrib.postgres",
     "pgtrigger",
     "tidemark_core",
     "tidemark_history",

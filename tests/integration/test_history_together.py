@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
 
 from tests.integration.shop.models import Category, Product
 from tests.migration_support import Release, releases
@@ -96,7 +95,6 @@ def test_migration_run_and_rollback_record_the_command_and_release(release: Rele
             "database": "default",
         },
     )
-    call_command("check")
 
 
 def test_apply_migrations_builds_an_empty_database_with_history_installed() -> None:

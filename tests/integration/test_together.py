@@ -18,7 +18,7 @@ def test_all_apps_install_together_and_pass_their_checks() -> None:
         "tidemark_smooth_migrations",
         "tidemark_data_sync",
     } <= labels
-    call_command("check", fail_level="WARNING")
+    call_command("check", fail_level="WARNING", databases=["default", "other"])
 
 
 @pytest.mark.django_db

@@ -31,3 +31,18 @@ def check_pgtrigger_installed(app_configs: Any = None, **kwargs: Any) -> list[Ch
             id="tidemark_history.E002",
         )
     ]
+
+
+@register()
+def check_contrib_postgres_installed(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_history.E003``: event tables use a BRIN index, from django.contrib.postgres."""
+    if apps.is_installed("django.contrib.postgres"):
+        return []
+    return [
+        Error(
+            "tidemark_history needs django.contrib.postgres in INSTALLED_APPS: the event "
+            "tables use its BrinIndex.",
+            hint='Add "django.contrib.postgres" to INSTALLED_APPS.',
+            id="tidemark_history.E003",
+        )
+    ]
