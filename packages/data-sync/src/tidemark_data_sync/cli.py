@@ -1,13 +1,15 @@
-"""What the three commands share: progress bars on a terminal, and the printed result."""
+"""What the commands share: progress bars on a terminal, errors, and the printed result."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, cast
 
-from django.core.management.base import OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+
+from tidemark_core import TidemarkError
 
 from .report import LoadResult
 from .staging import Progress
@@ -40,3 +42,18 @@ def write_result(stream: OutputWrapper, result: LoadResult, as_json: bool) -> No
         stream.write(json.dumps(result.to_dict(), indent=2))
     else:
         stream.write(result.render(), ending="")
+
+
+def run_load(
+    command: BaseCommand, work: Callable[[Progress | None], LoadResult], as_json: bool
+) -> None:
+    """Run a load (or plan) with a progress bar on the command's stderr, then print it.
+
+    Tidemark errors become a `CommandError` carrying their message.
+    """
+    try:
+        with progress_bar(command.stderr) as progress:
+            result = work(progress)
+    except TidemarkError as error:
+        raise CommandError(str(error)) from error
+    write_result(command.stdout, result, as_json)

@@ -22,27 +22,24 @@ def check_postgresql(
 @register()
 def check_pgtrigger_installed(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``tidemark_history.E002``: django-pgtrigger installs the triggers; it must be an app."""
-    if apps.is_installed("pgtrigger"):
-        return []
-    return [
-        Error(
-            "tidemark_history needs django-pgtrigger in INSTALLED_APPS.",
-            hint='Add "pgtrigger" to INSTALLED_APPS.',
-            id="tidemark_history.E002",
-        )
-    ]
+    return _requires_app("pgtrigger", "tidemark_history.E002", "it installs the triggers")
 
 
 @register()
 def check_contrib_postgres_installed(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``tidemark_history.E003``: event tables use a BRIN index, from django.contrib.postgres."""
-    if apps.is_installed("django.contrib.postgres"):
+    return _requires_app(
+        "django.contrib.postgres", "tidemark_history.E003", "the event tables use its BrinIndex"
+    )
+
+
+def _requires_app(name: str, check_id: str, reason: str) -> list[CheckMessage]:
+    if apps.is_installed(name):
         return []
     return [
         Error(
-            "tidemark_history needs django.contrib.postgres in INSTALLED_APPS: the event "
-            "tables use its BrinIndex.",
-            hint='Add "django.contrib.postgres" to INSTALLED_APPS.',
-            id="tidemark_history.E003",
+            f"tidemark_history needs {name} in INSTALLED_APPS: {reason}.",
+            hint=f'Add "{name}" to INSTALLED_APPS.',
+            id=check_id,
         )
     ]

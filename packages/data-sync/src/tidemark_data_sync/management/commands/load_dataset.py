@@ -5,12 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from tidemark_core import TidemarkError
-
-from ...cli import progress_bar, write_result
+from ...cli import run_load
 from ...loading import load
 
 
@@ -43,17 +41,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         source = sys.stdin.buffer if options["file"] == "-" else options["file"]
-        try:
-            with progress_bar(self.stderr) as progress:
-                result = load(
-                    source,
-                    using=options["database"],
-                    plan=options["plan"],
-                    max_delete=options["max_delete"],
-                    ignorenonexistent=options["ignorenonexistent"],
-                    dataset=options["dataset"],
-                    progress=progress,
-                )
-        except TidemarkError as error:
-            raise CommandError(str(error)) from error
-        write_result(self.stdout, result, options["json"])
+        run_load(
+            self,
+            lambda progress: load(
+                source,
+                using=options["database"],
+                plan=options["plan"],
+                max_delete=options["max_delete"],
+                ignorenonexistent=options["ignorenonexistent"],
+                dataset=options["dataset"],
+                progress=progress,
+            ),
+            options["json"],
+        )

@@ -7,9 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tidemark_core import TidemarkError
-
-from ...cli import progress_bar, write_result
+from ...cli import run_load
 from ...syncing import sync
 
 
@@ -38,16 +36,15 @@ class Command(BaseCommand):
                 )
         if options["source"] == options["target"]:
             raise CommandError("--from and --to name the same database; nothing to sync.")
-        try:
-            with progress_bar(self.stderr) as progress:
-                result = sync(
-                    options["dataset"],
-                    source=options["source"],
-                    target=options["target"],
-                    plan=options["plan"],
-                    max_delete=options["max_delete"],
-                    progress=progress,
-                )
-        except TidemarkError as error:
-            raise CommandError(str(error)) from error
-        write_result(self.stdout, result, options["json"])
+        run_load(
+            self,
+            lambda progress: sync(
+                options["dataset"],
+                source=options["source"],
+                target=options["target"],
+                plan=options["plan"],
+                max_delete=options["max_delete"],
+                progress=progress,
+            ),
+            options["json"],
+        )
