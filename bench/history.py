@@ -1,10 +1,12 @@
 """Benchmark: Tidemark history vs django-pghistory 3.9 (row-level defaults) vs untracked.
 
-    python bench/history.py [--rows 100000] [--single 20000] [--repeat 3]
+    python bench/history.py [--rows 100000] [--single 20000] [--repeat 7] [--single-repeat 3]
 
 One run, one database (``tidemark_bench_history`` on ``DATABASE_URL``'s server, else the
 embedded PostgreSQL), the same ~8-column table three times. Times are medians; ratios are
 tracked time / untracked time, and the event size is bytes per event row / bytes per base row.
+Autovacuum is off on the benchmark's tables, which are vacuumed before each bulk measurement
+instead, so that a background vacuum never lands in one variant's timing.
 """
 
 from __future__ import annotations
@@ -71,7 +73,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--single", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7, help="runs of the bulk work")
+    parser.add_argument(
+        "--single-repeat", type=int, default=3, help="runs of the single-row updates"
+    )
     args = parser.parse_args(argv)
     setup()
 
@@ -93,6 +98,7 @@ def main(argv: list[str]) -> int:
         "tidemark": TmItem.history.field.model._meta.db_table,  # type: ignore[attr-defined]
     }
     now = datetime.datetime.now(datetime.UTC)
+    all_tables = [model._meta.db_table for model in kinds.values()] + list(event_tables.values())
 
     def rows(model: type[Any]) -> list[Any]:
         return [
@@ -112,6 +118,9 @@ def main(argv: list[str]) -> int:
         with connection.cursor() as cursor:
             cursor.execute(statement)
             return cursor.fetchall() if cursor.description else []
+
+    for table in all_tables:
+        sql(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
 
     # Warm up: Django's and PostgreSQL's caches, the first plans of the trigger functions.
     for model in kinds.values():
@@ -145,6 +154,7 @@ def main(argv: list[str]) -> int:
             )
             for table in tables:
                 sql(f"VACUUM ANALYZE {table}")
+    for _ in range(args.single_repeat):
         # Single-row updates: chunks of each kind, with and without a context, interleaved so
         # that load from elsewhere on the machine falls on all of them alike.
         pks = {
@@ -192,7 +202,10 @@ def main(argv: list[str]) -> int:
         "storage": sizes["tidemark"] <= TARGETS["storage"],
     }
     n, s = f"{args.rows:,}", f"{args.single:,}"
-    print(f"rows={args.rows} single={args.single} repeat={args.repeat} (medians)")
+    print(
+        f"rows={args.rows} single={args.single} repeat={args.repeat} "
+        f"single-repeat={args.single_repeat} (medians)"
+    )
     print(
         f"untracked: bulk_create {base['bulk_create']:.3f}s, update {base['update']:.3f}s, "
         f"{s} single updates {base['single']:.3f}s\n"
