@@ -13,10 +13,10 @@ PYENV_PATH := $(subst $() ,:,$(wildcard $(HOME)/.pyenv/versions/3.1[123].*/bin))
 export HATCH_DATA_DIR := $(CURDIR)/.hatch
 
 .DEFAULT_GOAL := help
-.PHONY: help test test-all demo lint docs bench build clean
+.PHONY: help test test-all test-psycopg2 demo lint docs bench build clean
 
 help:  ## Show this help.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(HATCH):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,8 +27,12 @@ $(HATCH):
 test: $(HATCH)  ## Run every test suite against PostgreSQL (DATABASE_URL, else embedded).
 	$(HATCH) run $(TEST_ENV):all $(ARGS)
 
-test-all: $(HATCH)  ## Run the suites on every Python x Django pair of the matrix.
+test-all: $(HATCH)  ## Run the suites on every Python x Django pair, then with psycopg2.
 	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run test:all $(ARGS)
+	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run psycopg2:all $(ARGS)
+
+test-psycopg2: $(HATCH)  ## Run the history and data-sync suites with psycopg2 (Python 3.11).
+	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run psycopg2:all $(ARGS)
 
 demo: $(HATCH)  ## Migrate and serve the example project on http://127.0.0.1:8000/.
 	$(HATCH) run demo:serve

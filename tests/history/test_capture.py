@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
@@ -109,13 +108,20 @@ def test_a_rolled_back_transaction_records_nothing() -> None:
 
 
 def test_raw_sql_from_another_connection_is_recorded() -> None:
-    settings = connections["default"].get_connection_params()
-    with psycopg.connect(**settings, autocommit=True) as outsider:
-        outsider.execute(
-            "INSERT INTO testapp_item (name, price, quantity, data) VALUES ('x', 5, 1, '{}')"
-        )
-        outsider.execute("UPDATE testapp_item SET price = 6 WHERE name = 'x'")
-        outsider.execute("DELETE FROM testapp_item WHERE name = 'x'")
+    # A plain DB-API connection (psycopg or psycopg2, whichever Django uses): no Django, no
+    # execute wrapper, as another service would connect.
+    django_connection = connections["default"]
+    outsider = django_connection.Database.connect(**django_connection.get_connection_params())
+    try:
+        outsider.autocommit = True
+        with outsider.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO testapp_item (name, price, quantity, data) VALUES ('x', 5, 1, '{}')"
+            )
+            cursor.execute("UPDATE testapp_item SET price = 6 WHERE name = 'x'")
+            cursor.execute("DELETE FROM testapp_item WHERE name = 'x'")
+    finally:
+        outsider.close()
 
     rows = events(ItemEvent)
     assert [r["history_label"] for r in rows] == ["insert", "update", "delete"]

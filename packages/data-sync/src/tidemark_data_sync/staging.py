@@ -89,7 +89,7 @@ class Stager:
                     with raw.copy(sql) as copy:
                         for chunk in self._chunks(dump, digest, total):
                             copy.write(chunk)
-                else:  # pragma: no cover - psycopg2
+                else:  # pragma: no cover - psycopg2 (make test-psycopg2)
                     raw.copy_expert(sql, _Reader(self._chunks(dump, digest, total)))
             except database.Error as error:
                 context = str(getattr(getattr(error, "diag", None), "context", "") or "")
@@ -207,7 +207,7 @@ class Stager:
             cursor.execute(f"CREATE UNIQUE INDEX ON {self.table('s', label)} ({SRC})")
 
 
-class _Reader:  # pragma: no cover - psycopg2's copy_expert reads a file
+class _Reader:  # pragma: no cover - psycopg2 (make test-psycopg2): copy_expert reads a file
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self.chunks = chunks
         self.rest = b""
