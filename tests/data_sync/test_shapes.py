@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from tests.data_sync import datasets
 from tests.data_sync.conftest import dump_text, load_text
@@ -109,7 +110,10 @@ def test_identity_matches_target_rows_by_natural_key() -> None:
     Thing.objects.create(kind=ax, label="one")
     Thing.objects.create(kind=az, label="two")
 
-    load_text(dump_text("kinds"))
+    planned = load_text(dump_text("kinds"), plan=True)
+    loaded = load_text(dump_text("kinds"))
+
+    assert planned.models["testapp.kind"].created == loaded.models["testapp.kind"].created == 1
 
     things = dict(Thing.objects.using("other").values_list("label", "kind__app"))
     assert things == {"one": "a", "two": "a"}
@@ -138,6 +142,37 @@ def test_save_as_new_copies_a_graph_and_remaps_every_reference() -> None:
     assert list(new_root.sections.values_list("body", flat=True)) == ["intro"]
     assert Section.objects.using("other").get(body="keep").page_id == 1
     assert result.models["testapp.page"].created == 2
+
+
+def _last_value(model: Any) -> int:
+    """The last number the target's pk sequence of `model` gave out."""
+    with connections["other"].cursor() as cursor:
+        cursor.execute(
+            "SELECT last_value FROM pg_sequences WHERE sequencename = %s",
+            [f"{model._meta.db_table}_id_seq"],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_a_plan_leaves_the_pk_sequences_as_they_were() -> None:
+    Page.objects.using("other").create(title="Target's own")  # the sequence was called
+    Section.objects.using("other").create(page_id=1, body="keep")
+    root = Page.objects.create(pk=50, title="Root")
+    Page.objects.create(pk=60, title="Child", parent=root)
+    Section.objects.create(page=root, body="intro")
+    before = _last_value(Page), _last_value(Section)
+
+    planned = load_text(dump_text("pages:50"), plan=True)
+
+    # Sequences are not transactional: a plan that drew or set them would change the target.
+    assert (_last_value(Page), _last_value(Section)) == before
+    assert planned.models["testapp.page"].created == 2
+    assert planned.models["testapp.section"].created == 1
+    loaded = load_text(dump_text("pages:50"))
+    assert loaded.models["testapp.page"].created == 2
+    new_root = Page.objects.using("other").get(title="Root")
+    assert new_root.pk == before[0] + 1  # the first number the sequence had left
+    assert Page.objects.using("other").get(title="Child").parent_id == new_root.pk
 
 
 def test_ignore_missing_m2m_drops_links_to_absent_rows(extra: dict[str, Any]) -> None:

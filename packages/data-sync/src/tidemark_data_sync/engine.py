@@ -100,18 +100,18 @@ class Engine:
                     f"{label} uses 'save_as_new', but its pk is the relation to {parent}, "
                     "which is not in the dataset; add it with 'save_as_new'."
                 )
-            dst = f"nextval('{self._sequence(model)}'::regclass)"
+            dst = self._new_pk(model)
             self.remapped[label] = True
         elif spec.identity:
             fields: list[Any] = [model._meta.get_field(name) for name in spec.identity]
             on = " AND ".join(f"t.{q(f.column)} = {self._value(f, joins)}" for f in fields)
             joins.append(f"LEFT JOIN {table} t ON {on}")
             auto = isinstance(model._meta.pk, models.AutoField)
-            new = f"nextval('{self._sequence(model)}'::regclass)" if auto else f"s.{SRC}"
+            new = self._new_pk(model) if auto else f"s.{SRC}"
             dst, self.remapped[label] = f"COALESCE(t.{pk}, {new})", True
         else:
             dst, self.remapped[label] = f"s.{SRC}", False
-        # OFFSET 0 keeps the subquery whole, so nextval() runs once per row, in pk order.
+        # OFFSET 0 keeps the subquery whole, so new pks are drawn once per row, in pk order.
         self._sql(
             f"CREATE TEMP TABLE {m} ON COMMIT DROP AS SELECT x.src, x.dst, EXISTS (SELECT 1 "
             f"FROM {table} t2 WHERE t2.{pk} = x.dst) AS existed FROM (SELECT s.{SRC} AS src, "
@@ -126,21 +126,26 @@ class Engine:
                 "Is the 'identity' unique on the target?"
             ) from error
 
-    def _sequence(self, model: type[models.Model]) -> str:
-        """The pk sequence, first moved past the table's largest pk.
+    def _new_pk(self, model: type[models.Model]) -> str:
+        """SQL giving each staged row (``s``) a new pk of `model` past every pk in use.
 
-        Rows written with explicit pks (earlier loads, fixtures) do not move a sequence,
-        and new pks must not land on them.
+        Rows written with explicit pks (earlier loads, fixtures) do not move a sequence, so
+        the sequence is first moved past the table's largest pk. Sequences are not
+        transactional: a plan numbers its rows past the same point instead of drawing from
+        the sequence, so that planning leaves the target exactly as it was.
         """
         meta: Any = model._meta
         table, pk = meta.db_table, meta.pk.column
         [(name,)] = self._sql("SELECT pg_get_serial_sequence(%s, %s)", [q(table), pk])
-        self._sql(
-            "SELECT setval(%s::regclass, GREATEST(COALESCE(pg_sequence_last_value(%s::regclass), "
-            f"1), (SELECT COALESCE(max({q(pk)}), 1) FROM {q(table)})))",
-            [name, name],
+        last = (
+            f"GREATEST(COALESCE(pg_sequence_last_value(%s::regclass), 1), "
+            f"(SELECT COALESCE(max({q(pk)}), 1) FROM {q(table)}))"
         )
-        return str(name).replace("'", "''")
+        if self.result.planned:
+            [(start,)] = self._sql(f"SELECT {last}", [name])
+            return f"({int(start)} + row_number() OVER (ORDER BY s.{SRC}))"
+        self._sql(f"SELECT setval(%s::regclass, {last})", [name, name])
+        return "nextval('{}'::regclass)".format(str(name).replace("'", "''"))
 
     def check_siblings(self, label: str) -> None:
         """Refuse rows whose shared MTI parent already belongs to a sibling model."""
@@ -388,6 +393,8 @@ class Engine:
                 "use 'ignore_missing_m2m'."
             ) from error
         self._sql("SET CONSTRAINTS ALL DEFERRED")
+        if self.result.planned:
+            return  # setval() is not transactional: a plan must not move sequences
         connection = connections[self.using]
         for statement in connection.ops.sequence_reset_sql(no_style(), list(self.labels.values())):
             self._sql(statement)
