@@ -155,8 +155,8 @@ def _last_value(model: Any) -> int:
 
 
 def test_a_plan_leaves_the_pk_sequences_as_they_were() -> None:
-    Page.objects.using("other").create(title="Target's own")  # the sequence was called
-    Section.objects.using("other").create(page_id=1, body="keep")
+    own = Page.objects.using("other").create(title="Target's own")  # the sequence was called
+    Section.objects.using("other").create(page=own, body="keep")
     root = Page.objects.create(pk=50, title="Root")
     Page.objects.create(pk=60, title="Child", parent=root)
     Section.objects.create(page=root, body="intro")
