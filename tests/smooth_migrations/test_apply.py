@@ -409,3 +409,18 @@ def test_a_rollback_that_fails_says_what_stays_applied(release: Release) -> None
     assert "  Unapplying north.0002_bad_reverse... FAIL" in output
     assert "The rollback failed too" in str(error)
     assert "could not be rolled back: north.0001_initial, north.0002_bad_reverse" in str(error)
+
+
+def test_save_state_options_are_refused_before_anything_runs(release: Release) -> None:
+    release(north={"0001_initial": NORTH_0001})
+
+    for options, message in [
+        ({"save_state": True}, "--save-state needs tidemark_migration_state in INSTALLED_APPS"),
+        ({"commit": "a" * 40}, "--commit and --tag go with --save-state"),
+        ({"tags": ["v1"]}, "--commit and --tag go with --save-state"),
+        ({"save_state": True, "plan": True}, "--plan and --check-unapplied apply nothing"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            run("north", **options)
+
+    assert ("north", "0001_initial") not in applied_migrations()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from importlib import import_module
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils.module_loading import module_has_submodule
 
-from tidemark_core import TidemarkError
+from tidemark_core import MIGRATION_LOCK, TidemarkError, advisory_lock
 
 from ...apply import ApplyResult, apply_migrations
 from ...exceptions import ApplyMigrationsError
@@ -50,6 +51,25 @@ class Command(migrate.Command):
             default=60.0,
             help="Seconds to wait for another deploy's migration lock (default 60).",
         )
+        parser.add_argument(
+            "--save-state",
+            action="store_true",
+            help="After a successful run, save the migration state of this release "
+            "(needs tidemark_migration_state): the commit from --commit, the setting, "
+            "TIDEMARK_RELEASE_COMMIT or git HEAD, checked before anything is applied.",
+        )
+        parser.add_argument(
+            "--commit", help="With --save-state: the release's commit SHA (no git needed)."
+        )
+        parser.add_argument(
+            "--tag",
+            dest="tags",
+            action="extend",
+            nargs="+",
+            default=[],
+            metavar="TAG",
+            help="With --save-state: tags to store besides the commit's git tags.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         flags = [flag for key, flag in UNSUPPORTED.items() if options.get(key)]
@@ -70,18 +90,29 @@ class Command(migrate.Command):
         connections[database].prepare_database()
         preview = options["plan"] or options["check_unapplied"]
         app_label, name = options["app_label"], options["migration_name"]
+        commit = self.release_to_save(options, preview)
         if not preview and self.verbosity >= 1:
             self.header(app_label, name)
+        saved: Any = None
         try:
-            result = apply_migrations(
-                app_label,
-                name,
-                using=database,
-                allow_irreversible=options["allow_irreversible"] or preview,
-                dry_run=preview,
-                progress_callback=self.progress,
-                lock_timeout=options["lock_timeout"],
+            # With --save-state, one lock over the run and the save: no other deploy between.
+            lock = (
+                nullcontext()
+                if commit is None
+                else advisory_lock(MIGRATION_LOCK, using=database, timeout=options["lock_timeout"])
             )
+            with lock:
+                result = apply_migrations(
+                    app_label,
+                    name,
+                    using=database,
+                    allow_irreversible=options["allow_irreversible"] or preview,
+                    dry_run=preview,
+                    progress_callback=self.progress,
+                    lock_timeout=options["lock_timeout"],
+                )
+                if commit is not None:
+                    saved = self.save_state(commit, options["tags"], database)
         except ApplyMigrationsError as error:
             self.failed(error.result)
             raise CommandError(str(error)) from error.__cause__
@@ -90,9 +121,58 @@ class Command(migrate.Command):
         if options["plan"]:
             self.show_plan(result, options["allow_irreversible"], options["json"])
         elif options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            data = result.as_dict()
+            if saved is not None:
+                data["saved_state"] = {
+                    "commit": saved.state.commit,
+                    "tags": list(saved.state.tags),
+                    "outcome": saved.outcome,
+                }
+            self.stdout.write(json.dumps(data, indent=2))
         if options["check_unapplied"] and result.plan:
             sys.exit(1)
+
+    def release_to_save(self, options: dict[str, Any], preview: bool) -> str | None:
+        """The commit `--save-state` will record, found before anything is applied."""
+        if not options["save_state"]:
+            if options["commit"] or options["tags"]:
+                raise CommandError("--commit and --tag go with --save-state.")
+            return None
+        if preview:
+            raise CommandError(
+                "--save-state records the release after applying; --plan and "
+                "--check-unapplied apply nothing."
+            )
+        if not apps.is_installed("tidemark_migration_state"):
+            raise CommandError(
+                "--save-state needs tidemark_migration_state in INSTALLED_APPS "
+                "(pip install django-tidemark-migration-state)."
+            )
+        if any(not tag.strip() for tag in options["tags"]):
+            raise CommandError("Tags must not be empty.")
+        from tidemark_migration_state import current_release
+
+        try:
+            return current_release(commit=options["commit"]).commit
+        except TidemarkError as error:
+            raise CommandError(f"{error} Nothing was applied.") from error
+
+    def save_state(self, commit: str, tags: list[str], database: str) -> Any:
+        from tidemark_migration_state import save_state
+
+        try:
+            saved = save_state(commit, tags, database)
+        except TidemarkError as error:
+            raise CommandError(
+                f"The migrations were applied, but the release state was not saved: {error} "
+                f"Save it with: manage.py save_migrations_state --commit {commit} "
+                f"--database {database}"
+            ) from error
+        if self.verbosity >= 1:
+            for level, text in saved.messages():
+                style = self.style.WARNING if level == "warning" else self.style.SUCCESS
+                self.out.write(style(text))
+        return saved
 
     def header(self, app_label: str | None, name: str | None) -> None:
         self.out.write(self.style.MIGRATE_HEADING("Operations to perform:"))
