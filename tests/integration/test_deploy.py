@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+import tidemark_migration_state
 from tests.migration_sources import ALPHA_0001, add_field
 from tests.migration_support import Release, releases
 from tidemark_core import applied_migrations
-from tidemark_migration_state import current_state, saved_states
+from tidemark_migration_state import MigrationStateError, current_state, saved_states
+from tidemark_smooth_migrations import apply_migrations
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 
@@ -96,3 +98,41 @@ def test_an_unknown_release_is_refused_before_anything_is_applied(
 
     assert ("alpha", "0001_initial") not in applied_migrations()
     assert saved_states() == []
+
+
+def test_bad_tags_and_missing_state_tables_are_refused_before_anything_is_applied(
+    release: Release,
+) -> None:
+    release(alpha={"0001_initial": ALPHA_0001})
+    with pytest.raises(CommandError, match="Tags must not be empty"):
+        deploy(save_state=True, commit=V1, tags=[" "])
+    apply_migrations("tidemark_migration_state", "zero")
+    try:
+        with pytest.raises(CommandError, match="tables of tidemark_migration_state do not exist"):
+            deploy("alpha", save_state=True, commit=V1)
+        assert ("alpha", "0001_initial") not in applied_migrations()
+
+        deploy("tidemark_migration_state", save_state=True, commit=V1)  # it makes them itself
+
+        assert [saved.commit for saved in saved_states()] == [V1]
+    finally:
+        apply_migrations("tidemark_migration_state")
+
+
+def test_a_state_that_cannot_be_saved_after_the_run_says_how_to_save_it(
+    release: Release, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise MigrationStateError("The disk is full.")
+
+    monkeypatch.setattr(tidemark_migration_state, "save_state", refuse)
+    release(alpha={"0001_initial": ALPHA_0001})
+
+    with pytest.raises(CommandError) as caught:
+        deploy(save_state=True, commit=V1)
+
+    assert str(caught.value) == (
+        "The migrations were applied, but the release state was not saved: The disk is full. "
+        f"Save it with: manage.py save_migrations_state --commit {V1} --database default"
+    )
+    assert ("alpha", "0001_initial") in applied_migrations()

@@ -90,7 +90,7 @@ class Command(migrate.Command):
         connections[database].prepare_database()
         preview = options["plan"] or options["check_unapplied"]
         app_label, name = options["app_label"], options["migration_name"]
-        commit = self.release_to_save(options, preview)
+        commit = self.release_to_save(options, database, preview)
         if not preview and self.verbosity >= 1:
             self.header(app_label, name)
         saved: Any = None
@@ -132,7 +132,7 @@ class Command(migrate.Command):
         if options["check_unapplied"] and result.plan:
             sys.exit(1)
 
-    def release_to_save(self, options: dict[str, Any], preview: bool) -> str | None:
+    def release_to_save(self, options: dict[str, Any], database: str, preview: bool) -> str | None:
         """The commit `--save-state` will record, found before anything is applied."""
         if not options["save_state"]:
             if options["commit"] or options["tags"]:
@@ -150,6 +150,16 @@ class Command(migrate.Command):
             )
         if any(not tag.strip() for tag in options["tags"]):
             raise CommandError("Tags must not be empty.")
+        state_table = apps.get_model("tidemark_migration_state", "MigrationState")._meta.db_table
+        if (
+            options["app_label"] not in (None, "tidemark_migration_state")
+            and state_table not in connections[database].introspection.table_names()
+        ):
+            raise CommandError(
+                f"--save-state: the tables of tidemark_migration_state do not exist on "
+                f"{database!r} yet, and this run migrates only {options['app_label']!r}. Run "
+                "apply_migrations for all apps, or migrate tidemark_migration_state first."
+            )
         from tidemark_migration_state import current_release
 
         try:
