@@ -78,6 +78,8 @@ def main(argv: list[str]) -> int:
         "--single-repeat", type=int, default=3, help="runs of the single-row updates"
     )
     args = parser.parse_args(argv)
+    if min(args.rows, args.single, args.repeat, args.single_repeat) < 1:
+        parser.error("--rows, --single, --repeat and --single-repeat must be at least 1")
     setup()
 
     import pghistory
@@ -119,6 +121,7 @@ def main(argv: list[str]) -> int:
             cursor.execute(statement)
             return cursor.fetchall() if cursor.description else []
 
+    # The benchmark's database is dropped and made again by every run, so this stays here.
     for table in all_tables:
         sql(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
 
@@ -156,7 +159,10 @@ def main(argv: list[str]) -> int:
                 sql(f"VACUUM ANALYZE {table}")
     for _ in range(args.single_repeat):
         # Single-row updates: chunks of each kind, with and without a context, interleaved so
-        # that load from elsewhere on the machine falls on all of them alike.
+        # that load from elsewhere on the machine falls on all of them alike. Each pass starts
+        # from vacuumed tables, as each bulk measurement does.
+        for table in all_tables:
+            sql(f"VACUUM ANALYZE {table}")
         pks = {
             kind: list(model.objects.order_by("pk").values_list("pk", flat=True)[: args.single])
             for kind, model in kinds.items()

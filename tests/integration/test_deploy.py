@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 import tidemark_migration_state
 from tests.migration_sources import ALPHA_0001, add_field
@@ -136,3 +137,34 @@ def test_a_state_that_cannot_be_saved_after_the_run_says_how_to_save_it(
         f"Save it with: manage.py save_migrations_state --commit {V1} --database default"
     )
     assert ("alpha", "0001_initial") in applied_migrations()
+    assert advisory_locks() == 0
+
+
+def advisory_locks() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        return int(cursor.fetchone()[0])
+
+
+def test_command_line_tags_leave_the_app_label_alone_and_the_lock_is_released(
+    release: Release,
+) -> None:
+    release(alpha={"0001_initial": ALPHA_0001})
+
+    call_command(
+        "apply_migrations", "alpha", "--save-state", f"--commit={V1}", "--tag", "v1",
+        "--tag", "stable", stdout=StringIO(),
+    )  # fmt: skip
+
+    state = current_state()
+    assert state is not None
+    assert state.tags == ("stable", "v1")
+    assert ("alpha", "0001_initial") in applied_migrations()
+    assert advisory_locks() == 0
+
+
+def test_moving_migration_state_itself_to_a_target_is_refused(release: Release) -> None:
+    with pytest.raises(CommandError, match="cannot record a release while moving"):
+        deploy("tidemark_migration_state", "zero", save_state=True, commit=V1)
+
+    assert ("tidemark_migration_state", "0001_initial") in applied_migrations()

@@ -418,7 +418,7 @@ def test_save_state_options_are_refused_before_anything_runs(release: Release) -
         ({"save_state": True}, "--save-state needs tidemark_migration_state in INSTALLED_APPS"),
         ({"commit": "a" * 40}, "--commit and --tag go with --save-state"),
         ({"tags": ["v1"]}, "--commit and --tag go with --save-state"),
-        ({"save_state": True, "plan": True}, "--plan and --check-unapplied apply nothing"),
+        ({"save_state": True, "plan": True}, "--plan and --check apply nothing"),
     ]:
         with pytest.raises(CommandError, match=message):
             run("north", **options)

@@ -107,7 +107,7 @@ class Engine:
             on = " AND ".join(f"t.{q(f.column)} = {self._value(f, joins)}" for f in fields)
             joins.append(f"LEFT JOIN {table} t ON {on}")
             auto = isinstance(model._meta.pk, models.AutoField)
-            new = self._new_pk(model) if auto else f"s.{SRC}"
+            new = self._new_pk(model, unmatched=f"t.{pk} IS NULL") if auto else f"s.{SRC}"
             dst, self.remapped[label] = f"COALESCE(t.{pk}, {new})", True
         else:
             dst, self.remapped[label] = f"s.{SRC}", False
@@ -126,13 +126,14 @@ class Engine:
                 "Is the 'identity' unique on the target?"
             ) from error
 
-    def _new_pk(self, model: type[models.Model]) -> str:
+    def _new_pk(self, model: type[models.Model], unmatched: str = "TRUE") -> str:
         """SQL giving each staged row (``s``) a new pk of `model` past every pk in use.
 
         Rows written with explicit pks (earlier loads, fixtures) do not move a sequence, so
         the sequence is first moved past the table's largest pk. Sequences are not
         transactional: a plan numbers its rows past the same point instead of drawing from
-        the sequence, so that planning leaves the target exactly as it was.
+        the sequence (counting, in pk order, only the rows for which `unmatched` holds, as
+        the load's ``nextval()`` runs only for them), so that it leaves the sequence as it was.
         """
         meta: Any = model._meta
         table, pk = meta.db_table, meta.pk.column
@@ -143,7 +144,10 @@ class Engine:
         )
         if self.result.planned:
             [(start,)] = self._sql(f"SELECT {last}", [name])
-            return f"({int(start)} + row_number() OVER (ORDER BY s.{SRC}))"
+            return (
+                f"({int(start)} + count(*) FILTER (WHERE {unmatched}) "
+                f"OVER (ORDER BY s.{SRC} ROWS UNBOUNDED PRECEDING))"
+            )
         self._sql(f"SELECT setval(%s::regclass, {last})", [name, name])
         return "nextval('{}'::regclass)".format(str(name).replace("'", "''"))
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
 from django.core.management.commands import migrate
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils.module_loading import module_has_submodule
 
@@ -64,11 +64,11 @@ class Command(migrate.Command):
         parser.add_argument(
             "--tag",
             dest="tags",
-            action="extend",
-            nargs="+",
+            action="append",
             default=[],
             metavar="TAG",
-            help="With --save-state: tags to store besides the commit's git tags.",
+            help="With --save-state: a tag to store besides the commit's git tags "
+            "(repeatable: --tag v1.2 --tag stable).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -140,13 +140,17 @@ class Command(migrate.Command):
             return None
         if preview:
             raise CommandError(
-                "--save-state records the release after applying; --plan and "
-                "--check-unapplied apply nothing."
+                "--save-state records the release after applying; --plan and --check apply nothing."
             )
         if not apps.is_installed("tidemark_migration_state"):
             raise CommandError(
                 "--save-state needs tidemark_migration_state in INSTALLED_APPS "
                 "(pip install django-tidemark-migration-state)."
+            )
+        if options["app_label"] == "tidemark_migration_state" and options["migration_name"]:
+            raise CommandError(
+                "--save-state cannot record a release while moving tidemark_migration_state "
+                "itself to a target migration: its tables may not be there afterwards."
             )
         if any(not tag.strip() for tag in options["tags"]):
             raise CommandError("Tags must not be empty.")
@@ -172,7 +176,7 @@ class Command(migrate.Command):
 
         try:
             saved = save_state(commit, tags, database)
-        except TidemarkError as error:
+        except (TidemarkError, DatabaseError) as error:
             raise CommandError(
                 f"The migrations were applied, but the release state was not saved: {error} "
                 f"Save it with: manage.py save_migrations_state --commit {commit} "
