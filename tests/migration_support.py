@@ -13,8 +13,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
+import pytest
 from django.db import connections
 from django.test.utils import override_settings
+
+from tidemark_core.journal import TABLE as JOURNAL
 
 Release = Callable[..., dict[str, str | None]]
 """``release(app={"0001_initial": source, ...}, ...)``: switch the code to a release."""
@@ -74,6 +77,7 @@ def releases(root: Path, app_labels: Iterable[str]) -> Iterator[Release]:
         sys.path.remove(str(root))
         for alias in ("default", "other"):
             drop_tables(alias, labels)
+        clear_run_journal()
 
 
 def table_pattern(app_labels: Iterable[str]) -> str:
@@ -116,3 +120,24 @@ def schema(using: str = "default", pattern: str = ".") -> dict[str, list[tuple[s
             cursor.execute(sql, [pattern])
             result[name] = [tuple(str(value) for value in row) for row in cursor.fetchall()]
     return result
+
+
+def clear_run_journal(aliases: Iterable[str] = ("default", "other")) -> None:
+    """Drop core's run journal, which no app owns and so no test flush empties."""
+    for alias in aliases:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f'DROP TABLE IF EXISTS "{JOURNAL}"')
+
+
+@pytest.fixture(autouse=True)
+def _fresh_run_journal(request: pytest.FixtureRequest, django_db_blocker: object) -> Iterator[None]:
+    """After a database test, no journal entry is left for the next test to trip over."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    # Other tests run in a transaction that is rolled back, journal included.
+    if marker is not None and marker.kwargs.get("transaction"):
+        aliases = marker.kwargs.get("databases") or ["default"]
+        if aliases == "__all__":
+            aliases = ["default", "other"]
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            clear_run_journal([alias for alias in aliases if alias != "lite"])

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.migration_support import Release, releases, table_pattern
+from tests.migration_support import (
+    Release,
+    _fresh_run_journal,  # noqa: F401 - autouse
+    releases,
+    table_pattern,
+)
 from tests.migration_support import schema as schema_matching
 
 PLAN_APPS = ("alpha", "beta", "gamma")

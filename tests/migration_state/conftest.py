@@ -26,6 +26,7 @@ from django.test.utils import override_settings
 
 from tests.migration_support import (
     SettingsSwitch,
+    _fresh_run_journal,  # noqa: F401 - autouse
     drop_tables,
     table_pattern,
     write_migrations,

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from tests.migration_support import Release, releases, table_pattern
+from tests.migration_support import (
+    Release,
+    _fresh_run_journal,  # noqa: F401 - autouse
+    releases,
+    table_pattern,
+)
 
 DEPLOY_APPS = ("north", "south", "east")
 TABLES = table_pattern(DEPLOY_APPS)

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from tests.migration_support import Release, schema
-from tidemark_core import MIGRATION_LOCK, advisory_lock, applied_migrations
+from tidemark_core import MIGRATION_LOCK, advisory_lock, applied_migrations, runs
 from tidemark_smooth_migrations import (
     ApplyMigrationsError,
     ReleaseNotRecorded,
@@ -69,12 +69,16 @@ def test_failure_mid_plan_across_apps_restores_schema_and_django_migrations(
 
     assert schema(pattern=DEPLOY) == before_schema
     assert migration_rows() == before_rows
-    assert "  Applying south.0002_fails... FAIL" in output
-    assert 'relation "no_such_table" does not exist' in output
-    assert "Rolling back to the migrations applied before this run:" in output
+    # django-smooth-migrations' lines, in its order.
     lines = output.splitlines()
-    rollback = lines[lines.index("Rolling back to the migrations applied before this run:") :]
-    assert rollback[1:4] == [
+    failed = lines.index("  Applying south.0002_fails... FAIL")
+    assert lines[failed + 1] == "The migration has failed."
+    assert 'relation "no_such_table" does not exist' in lines[failed + 2]
+    heading = lines.index("Operations to perform:", failed)
+    assert lines[heading : heading + 6] == [
+        "Operations to perform:",
+        "  Rolling back to the last migration state: north 0001_initial",
+        "Running rollback:",
         "  Unapplying south.0001_initial... OK",
         "  Unapplying north.0002_size... OK",
         "Exception detail:",
@@ -114,9 +118,17 @@ def test_failure_on_an_empty_database_leaves_it_empty(release: Release, empty_ot
 
     output, error = run_failing(database=empty_other)
 
-    assert schema(empty_other) == {"tables": [], "columns": [], "constraints": [], "indexes": []}
+    # Only the run journal stays: it records the failed run and its rollback.
+    everything_else = "^(?!tidemark_migration_runs)"
+    empty = {"tables": [], "columns": [], "constraints": [], "indexes": []}
+    assert schema(empty_other, everything_else) == empty
+    assert schema(empty_other)["tables"] == [("tidemark_migration_runs",)]
+    [run] = runs(empty_other)
+    assert (run.status, run.start, run.error) == ("rolled_back", frozenset(), run.error)
+    assert "north.0002_fails" in run.error
     assert "The rollback failed" not in str(error), str(error)
     assert "  Applying contenttypes.0001_initial... OK" in output
+    assert "  Rolling back to the last migration state: none (no migration was applied)" in output
     assert "  Unapplying contenttypes.0001_initial... OK" in output
 
 
@@ -344,7 +356,10 @@ def test_command_output_for_check_plan_and_failures(release: Release) -> None:
             "0003_fails": failing("north", "0002_data", atomic=False),
         }
     )
-    assert "apply_migrations would refuse this plan" in run(plan=True)
+    output, error = run_failing(plan=True)
+    assert "  Apply north.0002_data (irreversible: Raw SQL operation)" in output
+    assert "apply_migrations would refuse this plan" in str(error)
+    assert "north.0002_data" in str(error)
     output, error = run_failing(allow_irreversible=True)
     assert "Still applied after the rollback: north.0002_data" in output
     assert "north.0003_fails is not atomic" in output
@@ -380,7 +395,9 @@ def test_unapplying_an_irreversible_migration_is_refused(release: Release) -> No
     assert migration_rows() == before
 
 
-def test_a_migration_that_kills_its_connection_is_still_rolled_back(release: Release) -> None:
+def test_a_run_that_loses_its_session_stops_and_the_next_run_must_resolve_it(
+    release: Release,
+) -> None:
     release(
         north={
             "0001_initial": NORTH_0001,
@@ -391,10 +408,34 @@ def test_a_migration_that_kills_its_connection_is_still_rolled_back(release: Rel
     )
     before = schema(pattern=DEPLOY), migration_rows()
 
-    _output, error = run_failing()
+    output, error = run_failing()
 
+    # Its session took the migration lock with it: no rollback may run without the lock.
+    assert "The database session of this run on 'default' was lost" in str(error)
+    assert "apply_migrations --recover" in str(error)
+    assert "Unapplying" not in output
+    assert "  Applying north.0002_dies... FAIL" in output
+    assert ("north", "0001_initial") in applied_migrations()
+    [lost] = runs()
+    assert lost.interrupted
+    assert lost.done == ("Apply north.0001_initial",)
+    assert lost.running == "Apply north.0002_dies"
+
+    _output, refused = run_failing()
+    assert f"run #{lost.id}: apply_migrations, started " in str(refused)
+    assert "1 of 2 step(s) done; Apply north.0002_dies was running" in str(refused)
+    assert "apply_migrations --recover" in str(refused)
+
+    recovered = run(recover=True)
+
+    assert "Unapplying north.0001_initial... OK" in recovered
+    assert f"Run(s) #{lost.id} recovered" in recovered
     assert (schema(pattern=DEPLOY), migration_rows()) == before
-    assert "north.0002_dies" in str(error)
+    assert [(r.command, r.status) for r in runs()] == [
+        ("apply_migrations", "recovered"),
+        ("apply_migrations --recover", "succeeded"),
+    ]
+    assert "No interrupted run on 'default': nothing to recover." in run(recover=True)
 
 
 def test_a_rollback_that_fails_says_what_stays_applied(release: Release) -> None:

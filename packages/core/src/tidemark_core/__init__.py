@@ -1,9 +1,11 @@
 """Tidemark core: the shared base of the Tidemark apps.
 
 The development database seam (`tidemark_core.devdb`), advisory locks and lock timeouts,
-exact migration plans, and the base error class. For the apps themselves: the seam where
-they meet (`tidemark_core.integrations`), settings declared once and checked
-(`tidemark_core.conf`), and progress output for commands (`tidemark_core.progress`).
+exact migration plans, the run journal and its recovery, lock-safe statements, and the
+base error class. For the apps themselves: the seam where they meet
+(`tidemark_core.integrations`), settings declared once and checked (`tidemark_core.conf`),
+progress output for commands (`tidemark_core.progress`) and their ``--json`` documents
+(`tidemark_core.output`).
 """
 
 from __future__ import annotations
@@ -12,16 +14,27 @@ from importlib.metadata import version as _version
 
 from .conf import migration_lock_timeout
 from .exceptions import (
+    InterruptedRun,
     IrreversibleStepsError,
     LockNotAcquired,
     NotPostgreSQL,
     PlanError,
+    SessionLost,
     TidemarkError,
     UnknownDatabase,
 )
-from .executor import MIGRATION_LOCK, execute
+from .executor import execute, refuse_non_atomic, session_lost
+from .guard import Blocker, StatementLimits
 from .integrations import history_context
-from .locks import advisory_lock, is_lock_timeout, lock_timeout, retry_on_lock_timeout
+from .journal import OpenRun, RunRecord, refuse_unresolved, runs, unresolved_runs
+from .locks import (
+    MIGRATION_LOCK,
+    HeldLock,
+    advisory_lock,
+    is_lock_timeout,
+    lock_timeout,
+    retry_on_lock_timeout,
+)
 from .plan import (
     REVERSE_ADVICE,
     Key,
@@ -40,18 +53,27 @@ from .postgres import (
     require_postgresql,
     server_version,
 )
+from .recovery import Resolution, resolve_interrupted
 
 __version__ = _version("django-tidemark-core")
 
 __all__ = [
+    "Blocker",
+    "HeldLock",
+    "InterruptedRun",
     "IrreversibleStepsError",
     "Key",
     "LockNotAcquired",
     "MIGRATION_LOCK",
     "NotPostgreSQL",
+    "OpenRun",
     "Plan",
     "PlanError",
     "REVERSE_ADVICE",
+    "Resolution",
+    "RunRecord",
+    "SessionLost",
+    "StatementLimits",
     "Step",
     "TidemarkError",
     "UnknownDatabase",
@@ -69,8 +91,14 @@ __all__ = [
     "postgresql_check",
     "quote_identifier",
     "refuse_irreversible",
+    "refuse_non_atomic",
+    "refuse_unresolved",
     "require_database",
     "require_postgresql",
+    "resolve_interrupted",
     "retry_on_lock_timeout",
+    "runs",
     "server_version",
+    "session_lost",
+    "unresolved_runs",
 ]

@@ -53,3 +53,25 @@ class IrreversibleStepsError(PlanError):
     def __init__(self, message: str, steps: tuple[object, ...]) -> None:
         self.steps = steps
         super().__init__(message)
+
+
+class SessionLost(TidemarkError):
+    """A run lost the database session that held its migration lock.
+
+    PostgreSQL releases a session's advisory locks when the session ends (a terminated
+    backend, a restarted server, a broken network), so the run no longer owns the lock and
+    must not run another statement: it stops at once and its journal entry stays open,
+    which tells the next run what happened.
+    """
+
+
+class InterruptedRun(TidemarkError):
+    """An earlier run on the database never finished, and nothing resolved it yet.
+
+    Attributes:
+        runs: The unresolved runs (`tidemark_core.journal.RunRecord`), oldest first.
+    """
+
+    def __init__(self, message: str, runs: tuple[object, ...]) -> None:
+        self.runs = runs
+        super().__init__(message)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, Error, OperationalError, connections, transaction
 
 from .exceptions import LockNotAcquired
 from .postgres import require_postgresql
 
 T = TypeVar("T")
+
+MIGRATION_LOCK = "tidemark.migrations"
+"""The advisory lock held while migrations run, shared by every Tidemark command."""
 
 LOCK_NOT_AVAILABLE = "55P03"
 """SQLSTATE of ``lock_not_available``, raised when ``lock_timeout`` fires."""
@@ -32,32 +36,84 @@ def _undo(using: str, sql: str, params: Sequence[Any]) -> None:
     """Undo session state set for a block, unless the connection is closed or broken.
 
     A closed connection took its session state with it; a broken transaction must be rolled
-    back by its owner, which ends the block's changes to transaction state anyway.
+    back by its owner, which ends the block's changes to transaction state anyway; a
+    connection that broke (a terminated session) lost that state too.
     """
     connection = connections[using]
     if connection.connection is not None and not connection.needs_rollback:
-        _fetch_value(using, sql, params)
+        # A session that is gone took its state with it; the block's own error matters.
+        with suppress(Error):
+            _fetch_value(using, sql, params)
+
+
+# pg_locks splits a bigint advisory key into two unsigned 32-bit halves.
+_HOLDS = (
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1"
+)
+
+
+def _halves(key: int) -> list[int]:
+    return [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF]
 
 
 def _holder_pid(key: int, using: str) -> int | None:
-    # pg_locks splits a bigint advisory key into two unsigned 32-bit halves.
-    pid = _fetch_value(
-        using,
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1 LIMIT 1",
-        [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
-    )
+    pid = _fetch_value(using, _HOLDS + " LIMIT 1", _halves(key))
     return None if pid is None else int(pid)
+
+
+def lock_holders(name: str, *, using: str = DEFAULT_DB_ALIAS) -> frozenset[int]:
+    """The backend PIDs holding the advisory lock `name` now."""
+    key = int(_fetch_value(using, "SELECT hashtextextended(%s, 0)", [name]))
+    with connections[using].cursor() as cursor:
+        cursor.execute(_HOLDS, _halves(key))
+        return frozenset(int(row[0]) for row in cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class HeldLock:
+    """An advisory lock held by one database session (what `advisory_lock` yields).
+
+    Attributes:
+        name: The lock's name.
+        key: Its 64-bit key.
+        using: The database alias.
+        backend_pid: The PostgreSQL backend PID of the session holding it.
+    """
+
+    name: str
+    key: int
+    using: str
+    backend_pid: int
+
+    def held(self) -> bool:
+        """Whether the session still holds the lock.
+
+        False once the session is gone (terminated, the server restarted, the network
+        broke): PostgreSQL released the lock with it, and Django would quietly open a new
+        session without it. Nothing that needs the lock may run then.
+        """
+        connection = connections[self.using]
+        if connection.connection is None:
+            return False  # closed: a new connection would be a new session
+        try:
+            pid = _fetch_value(
+                self.using, _HOLDS + " AND pid = pg_backend_pid()", _halves(self.key)
+            )
+        except Error:
+            return False
+        return bool(pid == self.backend_pid)
 
 
 @contextmanager
 def advisory_lock(
     name: str, *, using: str = DEFAULT_DB_ALIAS, timeout: float = 60.0
-) -> Iterator[None]:
+) -> Iterator[HeldLock]:
     """Hold the session-level PostgreSQL advisory lock `name` for the block.
 
     The lock is shared by every process and host connected to the same database, so it
-    serialises deploys, rollbacks and loads. It is re-entrant on one connection.
+    serialises deploys, rollbacks and loads. It is re-entrant on one connection. The block
+    gets a `HeldLock`, whose `held()` tells whether the session still holds it.
 
     Args:
         name: Any string; it is hashed to PostgreSQL's 64-bit lock key.
@@ -75,10 +131,17 @@ def advisory_lock(
         if time.monotonic() >= deadline:
             raise LockNotAcquired(name, timeout, _holder_pid(key, using))
         time.sleep(min(_POLL_INTERVAL, max(deadline - time.monotonic(), 0)))
+    lock = HeldLock(name, key, using, int(_fetch_value(using, "SELECT pg_backend_pid()")))
     try:
-        yield
+        yield lock
     finally:
-        _undo(using, "SELECT pg_advisory_unlock(%s)", [key])
+        # Only the session that took the lock can release it; a new session has nothing
+        # to release.
+        _undo(
+            using,
+            "SELECT pg_advisory_unlock(%s) WHERE pg_backend_pid() = %s",
+            [key, lock.backend_pid],
+        )
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from .exceptions import (
     ReleaseNotRecorded,
 )
 from .fields import deprecated_field, new_field
+from .resolving import resolve_run
 from .target import target_applied_set
 
 __version__ = _version("django-tidemark-smooth-migrations")
@@ -36,6 +37,7 @@ __all__ = [
     "deprecated_model",
     "new_field",
     "pending_changes",
+    "resolve_run",
     "target_applied_set",
     "with_releases",
 ]

@@ -29,7 +29,13 @@ def check_postgresql(
 
 @register()
 def check_settings_valid(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """``tidemark_smooth_migrations.E002``: the app's settings have accepted values."""
+    """``tidemark_smooth_migrations.E002`` to ``E005``: the app's settings are acceptable.
+
+    One id per setting: ``E002`` ``TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES``, ``E003``
+    ``TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_LOCK_TIMEOUT``, ``E004``
+    ``TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_TIMEOUT``, ``E005``
+    ``TIDEMARK_SMOOTH_MIGRATIONS_LOCK_RETRIES``.
+    """
     return check_settings(*conf.SETTINGS)
 
 

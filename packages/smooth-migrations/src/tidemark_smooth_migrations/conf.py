@@ -6,7 +6,10 @@ The migration lock's timeout is core's ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``, shar
 
 from __future__ import annotations
 
-from tidemark_core.conf import Setting, whole_number
+from typing import Any
+
+from tidemark_core import StatementLimits
+from tidemark_core.conf import Setting, seconds, whole_number
 
 MAX_RELEASES = Setting(
     "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES",
@@ -15,7 +18,41 @@ MAX_RELEASES = Setting(
     "a whole number of releases (0 or more)",
     "tidemark_smooth_migrations.E002",
 )
-SETTINGS = (MAX_RELEASES,)
+
+
+def optional_seconds(value: Any) -> float | None:
+    """A duration in seconds, or None for no limit (0 means no limit too)."""
+    return None if value is None else (seconds(value) or None)
+
+
+STATEMENT_LOCK_TIMEOUT: Setting[float | None] = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_LOCK_TIMEOUT",
+    2.0,
+    optional_seconds,
+    "a number of seconds, 0 or more, or None (no limit)",
+    "tidemark_smooth_migrations.E003",
+)
+"""PostgreSQL's ``lock_timeout`` for every statement of ``apply_migrations``. Default: 2."""
+
+STATEMENT_TIMEOUT: Setting[float | None] = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_TIMEOUT",
+    None,
+    optional_seconds,
+    "a number of seconds, 0 or more, or None (no limit)",
+    "tidemark_smooth_migrations.E004",
+)
+"""PostgreSQL's ``statement_timeout`` for every statement of ``apply_migrations``."""
+
+LOCK_RETRIES = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_LOCK_RETRIES",
+    5,
+    whole_number(1),
+    "a whole number of tries, 1 or more",
+    "tidemark_smooth_migrations.E005",
+)
+"""How many times a migration that hit the lock timeout is tried in all. Default: 5."""
+
+SETTINGS = (MAX_RELEASES, STATEMENT_LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_RETRIES)
 """Every setting of the app, checked by ``manage.py check``."""
 
 
@@ -28,3 +65,19 @@ def max_releases() -> int:
     N+2, so the check fails once a second saved release still has it.
     """
     return MAX_RELEASES.value()
+
+
+def statement_limits() -> StatementLimits:
+    """The limits of every statement ``apply_migrations`` runs, from the settings.
+
+    ``TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_LOCK_TIMEOUT`` (default 2 s): how long a statement may
+    wait for a lock; ``TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_TIMEOUT`` (default: no limit):
+    how long it may run; ``TIDEMARK_SMOOTH_MIGRATIONS_LOCK_RETRIES`` (default 5): how many
+    times a migration that hit the lock timeout is tried in all. Concurrent index builds
+    and ``VALIDATE CONSTRAINT`` run without either timeout.
+    """
+    return StatementLimits(
+        lock_timeout=STATEMENT_LOCK_TIMEOUT.value(),
+        statement_timeout=STATEMENT_TIMEOUT.value(),
+        attempts=LOCK_RETRIES.value(),
+    )

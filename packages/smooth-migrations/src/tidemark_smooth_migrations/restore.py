@@ -14,13 +14,27 @@ from django.db import connections
 from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
 
-from tidemark_core import Key, Plan, Step, applied_migrations, execute
+from tidemark_core import (
+    Key,
+    OpenRun,
+    Plan,
+    StatementLimits,
+    Step,
+    applied_migrations,
+    execute,
+    session_lost,
+)
 
 if TYPE_CHECKING:
     from .apply import ApplyResult
 
 Callback = Callable[..., Any]
 """``callback(action, migration=None, fake=False, **extra)``: see `apply_migrations`."""
+
+RESOLVE_ADVICE = (
+    "Restore the applied migrations it started from with `manage.py apply_migrations "
+    "--recover`, or finish its plan with `manage.py apply_migrations --resume`."
+)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -31,18 +45,59 @@ class Interrupted(KeyboardInterrupt):
 
 
 class Tracker:
-    """Passes Django's events on and remembers the step that is running."""
+    """Passes the executor's events on, remembers the running step and the retries."""
 
-    def __init__(self, notify: Callback) -> None:
+    def __init__(self, notify: Callback, result: ApplyResult) -> None:
         self.notify = notify
+        self.result = result
         self.running: tuple[Migration, bool] | None = None
 
-    def __call__(self, action: str, migration: Migration | None = None, fake: bool = False) -> None:
+    def __call__(
+        self, action: str, migration: Migration | None = None, fake: bool = False, **extra: Any
+    ) -> None:
         if action in ("apply_start", "unapply_start") and migration is not None:
             self.running = (migration, action == "unapply_start")
         elif action in ("apply_success", "unapply_success"):
             self.running = None
-        self.notify(action, migration, fake)
+        elif action == "lock_retry" and migration is not None:
+            self.result.retries.append(
+                {
+                    "migration": f"{migration.app_label}.{migration.name}",
+                    "attempt": extra["attempt"],
+                    "blockers": [blocker.pid for blocker in extra["blockers"]],
+                }
+            )
+        self.notify(action, migration, fake, **extra)
+
+    def stop(self, notify: Callback) -> None:
+        """Record and report the step that was running when the run failed."""
+        result = self.result
+        if self.running is not None:
+            migration, backwards = self.running
+            result.failed = f"{migration.app_label}.{migration.name}"
+            notify("unapply_failed" if backwards else "apply_failed", migration)
+            if not migration.atomic:
+                result.partial = [operation.describe() for operation in migration.operations]
+        self.running = None
+
+
+def _describe_error(result: ApplyResult, error: BaseException) -> None:
+    if isinstance(error, KeyboardInterrupt):
+        result.error = f"Interrupted by {error.args[0] if error.args else 'SIGINT'}."
+    else:
+        result.error = f"{type(error).__name__}: {error}"
+    result.traceback = "".join(traceback.format_exception(error))
+
+
+def lose_session(
+    result: ApplyResult, error: BaseException, tracker: Tracker, notify: Callback
+) -> None:
+    """The run lost its session (and the lock): stop at once, touch nothing more."""
+    _describe_error(result, error)
+    tracker.stop(notify)
+    result.session_lost = True
+    result.error = session_lost(result.using, error)
+    notify("session_lost", error=result.error)
 
 
 def fail(
@@ -51,33 +106,34 @@ def fail(
     tracker: Tracker,
     notify: Callback,
     lock_timeout: float,
+    run: OpenRun,
+    limits: StatementLimits,
 ) -> None:
     """Record the error, then restore the start (or as close as irreversible steps allow)."""
     using = result.using
-    if isinstance(error, KeyboardInterrupt):
-        result.error = f"Interrupted by {error.args[0] if error.args else 'SIGINT'}."
-    else:
-        result.error = f"{type(error).__name__}: {error}"
-    result.traceback = "".join(traceback.format_exception(error))
-    if tracker.running is not None:
-        migration, backwards = tracker.running
-        result.failed = f"{migration.app_label}.{migration.name}"
-        notify("unapply_failed" if backwards else "apply_failed", migration)
-        if not migration.atomic:
-            result.partial = [operation.describe() for operation in migration.operations]
-    tracker.running = None
-    _close_broken_connection(using)
+    _describe_error(result, error)
+    tracker.stop(notify)
+    run.rolling_back(result.error or "")
     goal = _reachable_start(result)
-    notify("rollback_start", error=result.error)
+    notify("rollback_start", error=result.error, last=result.last_migration)
     try:
         restore = Plan.build(goal, using=using)
-        for step in restore.steps:
-            result.rolled_back.append(step.describe())
-        execute(restore, progress_callback=tracker, lock_timeout=lock_timeout)
+        result.rolled_back = restore.describe()
+        if not restore:
+            notify("rollback_empty", atomic=result.atomic)
+        execute(
+            restore, progress_callback=tracker, lock_timeout=lock_timeout, run=run, limits=limits
+        )
     except (Exception, KeyboardInterrupt) as rollback_error:  # noqa: BLE001 - reported
-        result.error += f"\nThe rollback failed too: {type(rollback_error).__name__}: "
-        result.error += str(rollback_error)
-        notify("rollback_failed", error=f"{type(rollback_error).__name__}: {rollback_error}")
+        tracker.stop(lambda *args, **kwargs: None)
+        described = f"{type(rollback_error).__name__}: {rollback_error}"
+        if not run.lock.held():
+            result.session_lost = True
+            result.error = f"{result.error}\n{session_lost(using, rollback_error)}"
+            notify("session_lost", error=session_lost(using, rollback_error))
+            return
+        result.error = f"{result.error}\nThe rollback failed too: {described}"
+        notify("rollback_failed", error=described)
     result.applied = applied_migrations(using)
     result.left_applied = result.applied - result.start
 
@@ -106,15 +162,12 @@ def drop_recorder_table(using: str) -> None:
         editor.delete_model(MigrationRecorder.Migration)
 
 
-def _close_broken_connection(using: str) -> None:
-    connection = connections[using]
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
-
-
 def failure_message(result: ApplyResult) -> str:
+    """The message of `ApplyMigrationsError`: what failed and what the database holds now."""
     where = f" in {result.failed}" if result.failed else ""
     text = f"apply_migrations failed{where} on database {result.using!r}: {result.error}"
+    if result.session_lost:
+        return text + f"\nThe run is #{result.run} of the run journal. {RESOLVE_ADVICE}"
     if result.left_applied:
         names = ", ".join(f"{app}.{name}" for app, name in sorted(result.left_applied))
         text += f"\nThese stay applied and could not be rolled back: {names}."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib import import_module
 from typing import Any
@@ -14,11 +13,13 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils.module_loading import module_has_submodule
 
-from tidemark_core import TidemarkError
+from tidemark_core import Resolution, TidemarkError
+from tidemark_core.output import JsonOutput
 from tidemark_core.progress import MigrationLines
 
 from ...apply import ApplyResult, SaveRelease, apply_migrations
 from ...exceptions import ApplyMigrationsError
+from ...resolving import resolve_run
 
 UNSUPPORTED = {
     "fake": "--fake",
@@ -26,12 +27,15 @@ UNSUPPORTED = {
     "run_syncdb": "--run-syncdb",
     "prune": "--prune",
 }
+RESOLVED = {"recover": "the applied migrations it started from", "resume": "its target"}
+DONE = {"recover": "recovered", "resume": "resumed"}
 
 
 class Command(migrate.Command):
     help = (
         "Apply migrations like migrate; if one fails, or on SIGINT/SIGTERM, unapply everything "
-        "this run applied so the database is back at the migrations it started from."
+        "this run applied so the database is back at the migrations it started from. "
+        "--recover / --resume resolve a run that was interrupted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,6 +45,21 @@ class Command(migrate.Command):
             action="store_true",
             help="Run even when a migration could not be undone; a failure after it then "
             "rolls back only to it.",
+        )
+        parser.add_argument(
+            "--atomic",
+            action="store_true",
+            help="Run the whole plan in one transaction (every migration must be atomic): "
+            "any failure or kill leaves the start as it was; locks are held until the end.",
+        )
+        resolve = parser.add_mutually_exclusive_group()
+        resolve.add_argument(
+            "--recover",
+            action="store_true",
+            help="Restore the applied migrations an interrupted run started from.",
+        )
+        resolve.add_argument(
+            "--resume", action="store_true", help="Finish the plan of an interrupted run."
         )
         parser.add_argument(
             "--json", action="store_true", help="Print the outcome as JSON (progress: stderr)."
@@ -76,27 +95,34 @@ class Command(migrate.Command):
         self.refuse_options(options)
         self.verbosity = options["verbosity"]
         self.out = OutputWrapper(sys.stderr) if options["json"] else self.stdout
+        self.json = JsonOutput(self.stdout, options["json"])
         self.target = (options["app_label"], options["migration_name"])
-        self.prepare(options)
-        preview = options["plan"] or options["check_unapplied"]
+        self.midline = False
+        with self.json.failures():
+            if options["recover"] or options["resume"]:
+                return self.resolve("recover" if options["recover"] else "resume", options)
+            self.prepare(options)
+            self.report(self.apply(options), options)
+        return None
+
+    def apply(self, options: dict[str, Any]) -> ApplyResult:
+        """Run (or, with --plan or --check, plan) the migrations."""
         try:
-            result = apply_migrations(
+            return apply_migrations(
                 *self.target,
                 using=options["database"],
-                allow_irreversible=options["allow_irreversible"] or preview,
-                dry_run=preview,
+                allow_irreversible=options["allow_irreversible"],
+                atomic=options["atomic"],
+                dry_run=options["plan"] or options["check_unapplied"],
                 progress_callback=self.progress,
                 lock_timeout=options["lock_timeout"],
-                save_release=SaveRelease(options["commit"], options["tags"])
-                if options["save_state"]
-                else None,
+                save_release=self.save_release(options),
             )
         except ApplyMigrationsError as error:
             self.failed(error.result)
             raise CommandError(str(error)) from error.__cause__
         except TidemarkError as error:
             raise CommandError(str(error)) from error
-        self.report(result, options)
 
     def refuse_options(self, options: dict[str, Any]) -> None:
         """Refuse what apply_migrations cannot do, before anything runs."""
@@ -112,6 +138,17 @@ class Command(migrate.Command):
             raise CommandError(
                 "--save-state records the release after applying; --plan and --check apply nothing."
             )
+        resolving = options["recover"] or options["resume"]
+        others = options["app_label"] or options["save_state"] or options["atomic"]
+        if resolving and (others or options["check_unapplied"]):
+            raise CommandError(
+                "--recover and --resume work on the interrupted run as it was planned: they "
+                "take no app label, migration, --save-state, --atomic or --check."
+            )
+
+    @staticmethod
+    def save_release(options: dict[str, Any]) -> SaveRelease | None:
+        return SaveRelease(options["commit"], options["tags"]) if options["save_state"] else None
 
     def prepare(self, options: dict[str, Any]) -> None:
         """What migrate does before planning: checks, signal receivers, the connection."""
@@ -126,15 +163,17 @@ class Command(migrate.Command):
 
     def report(self, result: ApplyResult, options: dict[str, Any]) -> None:
         """Print the plan, the saved release and the JSON outcome; exit 1 for --check."""
+        pending = options["check_unapplied"] and bool(result.plan)
         if options["plan"]:
-            self.show_plan(result, options["allow_irreversible"], options["json"])
-        elif options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            self.show_plan(result)
+        self.json.write(result.as_dict(), ok=result.ok and not pending)
         if result.saved_release is not None and self.verbosity >= 1:
             for level, text in result.saved_release.messages():
                 style = self.style.WARNING if level == "warning" else self.style.SUCCESS
                 self.out.write(style(text))
-        if options["check_unapplied"] and result.plan:
+        if result.refusal is not None:
+            raise CommandError(f"apply_migrations would refuse this plan: {result.refusal}")
+        if pending:
             sys.exit(1)
 
     def header(self, plan: Any) -> None:
@@ -154,8 +193,8 @@ class Command(migrate.Command):
         self, action: str, migration: Any = None, fake: bool = False, **extra: Any
     ) -> None:
         out, style = self.out, self.style
-        if action == "rollback_start":
-            out.write(style.ERROR(str(extra["error"])))
+        if action in ("rollback_start", "session_lost"):
+            self.failure_lines(action, extra)
         if self.verbosity < 1:
             return
         if action == "run_start":
@@ -163,13 +202,102 @@ class Command(migrate.Command):
         elif action in ("apply_failed", "unapply_failed"):
             out.write(style.ERROR(" FAIL"))
         elif action == "rollback_start":
+            self.rollback_heading(extra["last"])
+        elif action == "rollback_empty":
             out.write(
-                style.MIGRATE_HEADING("Rolling back to the migrations applied before this run:")
+                "  Nothing to unapply: PostgreSQL rolled the plan's transaction back."
+                if extra["atomic"]
+                else "  Nothing to unapply."
             )
         elif action == "rollback_failed":
             out.write(style.ERROR(f" FAIL\nThe rollback failed: {extra['error']}"))
+        elif action in ("lock_wait", "lock_retry"):
+            self.lock_lines(action, migration, extra)
+        elif action == "resolve_start":
+            self.resolve_heading(extra)
         else:
             MigrationLines(out, style.SUCCESS)(action, migration)
+            self.midline = action in ("apply_start", "unapply_start")
+            return
+        self.midline = False
+
+    def failure_lines(self, action: str, extra: dict[str, Any]) -> None:
+        """django-smooth-migrations' lines: ``The migration has failed.`` and the error."""
+        if action == "rollback_start":
+            self.out.write(self.style.ERROR("The migration has failed."))
+        self.out.write(self.style.ERROR(str(extra["error"])))
+
+    def rollback_heading(self, last: tuple[str, str] | None) -> None:
+        state = f"{last[0]} {last[1]}" if last else "none (no migration was applied)"
+        self.out.write(self.style.MIGRATE_HEADING("Operations to perform:"))
+        self.out.write(
+            self.style.MIGRATE_LABEL(f"  Rolling back to the last migration state: {state}")
+        )
+        self.out.write(self.style.MIGRATE_HEADING("Running rollback:"))
+
+    def lock_lines(self, action: str, migration: Any, extra: dict[str, Any]) -> None:
+        """Who blocks the running statement; a lock timeout and the next try."""
+        blockers = extra["blockers"]
+        if action == "lock_wait":
+            lines = ["    Waiting for a lock held by:"]
+            lines += [f"      {blocker.describe()}" for blocker in blockers]
+        else:
+            held = ", ".join(f"PID {blocker.pid}" for blocker in blockers) or "another session"
+            lines = [
+                f"    Lock timeout: {extra['error']} ({held}); trying {migration} again in "
+                f"{extra['delay']:.1f}s (attempt {extra['attempt']} of {extra['attempts']})."
+            ]
+        if self.midline:
+            self.out.write("")
+        self.out.write("\n".join(self.style.WARNING(line) for line in lines))
+
+    def resolve_heading(self, extra: dict[str, Any]) -> None:
+        for run in extra["runs"]:
+            self.out.write(self.style.WARNING(f"Interrupted {run.describe()}."))
+        how = extra["how"]
+        self.out.write(self.style.MIGRATE_HEADING(f"Bringing the database to {RESOLVED[how]}:"))
+        if not extra["plan"]:
+            self.out.write("  No migrations to apply or unapply.")
+
+    def resolve(self, how: str, options: dict[str, Any]) -> None:
+        """``--recover`` / ``--resume`` (with ``--plan``: what they would do)."""
+        try:
+            resolution = resolve_run(
+                how,  # type: ignore[arg-type]
+                using=options["database"],
+                dry_run=options["plan"],
+                progress_callback=self.progress,
+                lock_timeout=options["lock_timeout"],
+            )
+        except TidemarkError as error:
+            raise CommandError(str(error)) from error
+        self.report_resolution(resolution, options["plan"])
+
+    def report_resolution(self, resolution: Resolution, preview: bool) -> None:
+        runs = ", ".join(f"#{run.id}" for run in resolution.resolved)
+        how = resolution.how
+        if not resolution.resolved:
+            message = f"No interrupted run on {resolution.using!r}: nothing to {how}."
+        elif preview:
+            message = f"Run(s) {runs} would be {DONE[how]}: the database would be brought to "
+            message += f"{RESOLVED[how]}:\n" + "\n".join(
+                f"  {line}"
+                for line in resolution.plan.describe()  # type: ignore[union-attr]
+            )
+        else:
+            message = f"Run(s) {runs} {DONE[how]}: the database is at {RESOLVED[how]}."
+        self.out.write(self.style.SUCCESS(message))
+        self.json.write(
+            {
+                "database": resolution.using,
+                "how": how,
+                "resolved": [run.id for run in resolution.resolved],
+                "run": resolution.run.id if resolution.run is not None else None,
+                "plan": resolution.plan.describe() if resolution.plan is not None else [],
+                "executed": not preview and bool(resolution.resolved),
+                "applied": [f"{app}.{name}" for app, name in sorted(resolution.applied)],
+            }
+        )
 
     def failed(self, result: ApplyResult) -> None:
         if result.left_applied:
@@ -184,26 +312,13 @@ class Command(migrate.Command):
             )
         self.out.write(self.style.ERROR("Exception detail:"))
         self.out.write(result.traceback or "", ending="")
-        if self.out is not self.stdout:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+        self.json.write(result.as_dict(), ok=False)
 
-    def show_plan(self, result: ApplyResult, allowed: bool, as_json: bool) -> None:
-        refused = [step for step in result.plan.forwards if step.irreversible]
-        if as_json:
-            data = result.as_dict()
-            data["refused"] = bool(refused) and not allowed
-            self.stdout.write(json.dumps(data, indent=2))
+    def show_plan(self, result: ApplyResult) -> None:
+        if self.json.enabled:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("Planned operations:"))
         for line in result.plan.describe():
             self.stdout.write(f"  {line}")
         if not result.plan:
             self.stdout.write("  No planned migration operations.")
-        if refused and not allowed:
-            self.stdout.write(
-                self.style.WARNING(
-                    "apply_migrations would refuse this plan: these steps could not be "
-                    "undone: " + ", ".join(step.label for step in refused) + ". Give them a "
-                    "reverse, or pass --allow-irreversible."
-                )
-            )
