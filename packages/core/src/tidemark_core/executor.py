@@ -278,7 +278,7 @@ class _GuardedExecutor(MigrationExecutor):
             attempts=self.limits.attempts,
             delay=delay,
             blockers=list(self.watch.latest) if self.watch is not None else [],
-            error=str(error).strip(),
+            error=str(error).strip().splitlines()[0],
         )
 
 
