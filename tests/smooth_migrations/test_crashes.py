@@ -178,7 +178,8 @@ def test_atomic_run_killed_leaves_the_start_and_nothing_to_recover(
 
     assert snapshot() == before
     [run] = runs()
-    assert run.atomic and run.interrupted
+    assert run.atomic
+    assert run.interrupted
     # The next run sees that PostgreSQL rolled the transaction back, closes the entry, goes on.
     assert "  Apply north.0001_thing" in command(plan=True)
     [run] = runs()
