@@ -25,7 +25,7 @@ from tidemark_migration_state import (
 )
 from tidemark_migration_state.models import MigrationState, Rollback
 from tidemark_migration_state.release import resolve_git_tag
-from tidemark_migration_state.rollback import default_performer
+from tidemark_core.journal import default_performer
 
 from .conftest import Project, migrate
 from .sources import V1, V2
@@ -162,4 +162,6 @@ def test_diff_between_releases_without_migrations(project: Project) -> None:
 
     out = command("save_migrations_state", "--commit", "b" * 40, "--log-diff")
 
-    assert f'Diff not found against the previous state "{"a" * 40}" [].' in out
+    # django-rollback's line, then which state it compared with.
+    assert "\nDiff not found. There is no migrations to rollback.\n" in out
+    assert f'Previous state: "{"a" * 40}" [].' in out

@@ -124,7 +124,7 @@ def test_resaving_a_state_the_database_matches_makes_it_current_again(project: P
 
     assert "it is the current state again" in out
     # The diff is against the state current before (the one rolled back to).
-    assert f'Diff against the previous state "{SHA_A}" []:' in out
+    assert f'Found migrations diff against the previous state "{SHA_A}" []:' in out
     assert "applied since: alpha.0002_price" in out
     assert "The current state was" in out
     assert current_state().commit == SHA_B  # type: ignore[union-attr]

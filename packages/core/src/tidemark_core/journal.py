@@ -32,6 +32,8 @@ from .locks import MIGRATION_LOCK, HeldLock, lock_holders
 from .plan import Key, applied_migrations
 
 if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
     from .plan import Plan
 
 TABLE = "tidemark_migration_runs"
@@ -109,11 +111,20 @@ def table_exists(using: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def ensure_table(using: str) -> None:
-    """Create the journal's table on `using` unless it exists (call it under the lock)."""
-    if not table_exists(using):
-        with connections[using].schema_editor() as editor:
-            editor.create_model(run_model())
+def ensure_table(using: str, editor: BaseDatabaseSchemaEditor | None = None) -> None:
+    """Create the journal's table on `using` unless it exists (call it under the lock).
+
+    Args:
+        using: The database alias.
+        editor: A schema editor of `using` to create it with (a migration's), if any.
+    """
+    if table_exists(using):
+        return
+    if editor is not None:
+        editor.create_model(run_model())
+        return
+    with connections[using].schema_editor() as own:
+        own.create_model(run_model())
 
 
 def default_performer() -> str:

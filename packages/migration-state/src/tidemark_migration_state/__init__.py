@@ -5,17 +5,19 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 from .drift import Drift, check_drift
-from .exceptions import MigrationStateError, ReleaseUnknown, StateNotFound
+from .exceptions import DamagedState, MigrationStateError, ReleaseUnknown, StateNotFound
 from .listing import timeline
 from .lookup import find_state
 from .release import Release, current_release
+from .resolving import resolve_run
 from .rollback import RollbackPlan, RollbackRecord, plan_rollback, rollback, rollbacks
 from .saving import SaveResult, save_state
-from .states import SavedState, current_state, saved_states
+from .states import SavedState, current_state, damaged_states, previous_state, saved_states
 
 __version__ = _version("django-tidemark-migration-state")
 
 __all__ = [
+    "DamagedState",
     "Drift",
     "MigrationStateError",
     "Release",
@@ -29,8 +31,11 @@ __all__ = [
     "check_drift",
     "current_release",
     "current_state",
+    "damaged_states",
     "find_state",
     "plan_rollback",
+    "previous_state",
+    "resolve_run",
     "rollback",
     "rollbacks",
     "save_state",

@@ -8,8 +8,9 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from tidemark_core import Key, applied_migrations
+from tidemark_core import Key, RunRecord, applied_migrations, unresolved_runs
 
+from .exceptions import DamagedState
 from .states import SavedState, current_state, format_keys
 
 
@@ -26,6 +27,9 @@ class Drift:
         pending: Migrations of the code not applied yet (``migrate`` would apply them).
         unknown: Applied migrations of installed apps that the code does not have
             (typically: an older release runs against a newer schema).
+        interrupted: Migration runs that were interrupted and nobody resolved: the
+            applied set may be half-way between two releases.
+        damaged: What is wrong with the state in force, when its row is damaged.
     """
 
     database: str
@@ -35,18 +39,24 @@ class Drift:
     not_applied: frozenset[Key]
     pending: frozenset[Key]
     unknown: frozenset[Key]
+    interrupted: tuple[RunRecord, ...] = ()
+    damaged: str | None = None
 
     @property
     def ok(self) -> bool:
         """True when the database, its current state and the code all agree."""
-        return self.current is not None and not (
-            self.not_saved or self.not_applied or self.pending or self.unknown
-        )
+        return not self.problems()
 
     def problems(self) -> list[str]:
         """One sentence per disagreement (empty when `ok`)."""
-        found = []
-        if self.current is None:
+        found = [
+            f"An interrupted migration run was never resolved: {run.describe()}. Resolve it "
+            "with --recover or --resume."
+            for run in self.interrupted
+        ]
+        if self.damaged is not None:
+            found.append(self.damaged)
+        elif self.current is None:
             found.append(f"No migration state is saved for the database {self.database!r}.")
         elif self.not_saved or self.not_applied:
             found.append(
@@ -71,7 +81,11 @@ class Drift:
 def check_drift(using: str = DEFAULT_DB_ALIAS) -> Drift:
     """Compare the applied set of `using` with its current saved state and with the code."""
     applied = applied_migrations(using)
-    current = current_state(using)
+    damaged = None
+    try:
+        current = current_state(using)
+    except DamagedState as error:
+        current, damaged = None, str(error)
     executor = MigrationExecutor(connections[using])
     loader = executor.loader
     pending = frozenset(
@@ -91,4 +105,6 @@ def check_drift(using: str = DEFAULT_DB_ALIAS) -> Drift:
         not_applied=saved - applied,
         pending=pending,
         unknown=unknown,
+        interrupted=tuple(unresolved_runs(using)),
+        damaged=damaged,
     )

@@ -8,7 +8,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from .exceptions import StateNotFound
 from .release import resolve_git_tag
-from .states import SavedState, current_state, saved_states
+from .states import SavedState, damaged_states, previous_state, saved_states
 
 
 def find_state(
@@ -20,13 +20,15 @@ def find_state(
 ) -> SavedState:
     """The saved state of a commit (a unique prefix is enough) or of a tag.
 
-    With neither, the state saved before the current one (what ``rollback_migrations``
-    without ``-t``/``-c`` rolls back to). Tags are looked up in the database first; git
+    With neither, the release that was in force before the current one, following saves
+    and rollbacks (what ``rollback_migrations`` without ``-t``/``-c`` rolls back to): after
+    A, B, a rollback to A and C, that is A. Tags are looked up in the database first; git
     (at or above `path`) is consulted only for a tag no saved state has.
 
     Raises:
         StateNotFound: Nothing matches, the prefix is ambiguous, or there is no previous
             state; the message lists what exists.
+        DamagedState: The state asked for is damaged (the message says how to fix it).
     """
     if commit is not None and tag is not None:
         raise StateNotFound("Give a commit or a tag, not both.")
@@ -39,28 +41,36 @@ def find_state(
     if commit is not None:
         return _by_commit(states, commit, using)
     if tag is not None:
-        tagged = [state for state in states if tag in state.tags]
-        if len(tagged) == 1:
-            return tagged[0]
-        if not tagged:
-            sha = resolve_git_tag(path, tag)
-            if sha is not None:
-                return _by_commit(states, sha, using)
-        known = sorted({name for state in states for name in state.tags})
+        return _by_tag(states, tag, using, path)
+    previous = previous_state(using)
+    if previous is None:
         raise StateNotFound(
-            f"No saved state of {using!r} has the tag {tag!r}"
-            + (" (and git does not know it either)" if not tagged else "")
-            + f". Known tags: {', '.join(known) or 'none'}. See `rollback_migrations --list`."
+            f"No release was in force on {using!r} before the current one, so there is no "
+            "previous state to roll back to. Rollback procedure impossible. Give -t TAG or "
+            "-c COMMIT (see `rollback_migrations --list`)."
         )
-    current = current_state(using)
-    assert current is not None
-    index = next(i for i, state in enumerate(states) if state.id == current.id)
-    if index == 0:
+    return previous
+
+
+def _by_tag(states: list[SavedState], tag: str, using: str, path: str | Path) -> SavedState:
+    tagged = [state for state in states if tag in state.tags]
+    if len(tagged) == 1:
+        return tagged[0]
+    sha = None if tagged else resolve_git_tag(path, tag)
+    if sha is not None:
+        if any(state.commit.startswith(sha) for state in states):
+            return _by_commit(states, sha, using)
         raise StateNotFound(
-            f"The current state {current.label} is the oldest saved state of {using!r}; "
-            "there is no previous state to roll back to. Rollback procedure impossible."
+            f"The tag {tag!r} is commit {sha} in git, but no state of {using!r} was saved "
+            "for that commit: the release was never saved (saved releases are listed by "
+            "`rollback_migrations --list`)."
         )
-    return states[index - 1]
+    known = sorted({name for state in states for name in state.tags})
+    raise StateNotFound(
+        f"No saved state of {using!r} has the tag {tag!r}"
+        + (" (and git does not know it either)" if not tagged else "")
+        + f". Known tags: {', '.join(known) or 'none'}. See `rollback_migrations --list`."
+    )
 
 
 def _by_commit(states: list[SavedState], commit: str, using: str) -> SavedState:
@@ -68,6 +78,9 @@ def _by_commit(states: list[SavedState], commit: str, using: str) -> SavedState:
     matches = [state for state in states if state.commit.startswith(prefix)] if prefix else []
     if len(matches) == 1:
         return matches[0]
+    damaged = [row for row in damaged_states(using) if prefix and row.commit.startswith(prefix)]
+    if not matches and damaged:
+        raise damaged[0]
     if not matches:
         raise StateNotFound(
             f"Can't find a saved state of {using!r} for commit {commit!r}. Saved commits: "

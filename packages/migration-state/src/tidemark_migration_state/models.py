@@ -1,4 +1,5 @@
-"""The saved migration states of each database alias, and the rollbacks run between them."""
+"""The saved migration states of each database alias, the rollbacks run between them, the
+release lineage, and core's run journal as a read-only model for the admin."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+
+from tidemark_core.journal import TABLE as JOURNAL_TABLE
 
 
 class MigrationState(models.Model):
@@ -39,6 +42,8 @@ class MigrationState(models.Model):
             )
         ]
         ordering = ["database", "created_at", "id"]
+        verbose_name = "saved release"
+        verbose_name_plural = "saved releases"
 
     def __str__(self) -> str:
         return f"{self.commit[:12]} on {self.database!r}"
@@ -78,9 +83,102 @@ class Rollback(models.Model):
         max_length=10, choices=Result.choices, default=Result.RUNNING
     )
     error: models.TextField[str, str] = models.TextField(blank=True)
+    run: models.ForeignKey[MigrationRun | None, MigrationRun | None] = models.ForeignKey(
+        "MigrationRun",
+        models.DO_NOTHING,
+        null=True,
+        db_constraint=False,
+        related_name="rollbacks",
+        help_text="Its entry in the run journal.",
+    )
+    run_id: int | None
+    to_state_id: int
+    from_state_id: int | None
 
     class Meta:
         ordering = ["database", "started_at", "id"]
 
     def __str__(self) -> str:
         return f"rollback #{self.pk} on {self.database!r} ({self.result})"
+
+
+class LineageEntry(models.Model):
+    """A saved state came into force: by a save, a save of it again, or a rollback to it.
+
+    The entries of an alias form its release lineage: each names the entry whose state
+    was in force before it (`previous`), so "the previous release" follows saves and
+    rollbacks (a rollback goes back along the lineage; a release rolled back from is
+    left out of it).
+    """
+
+    class Cause(models.TextChoices):
+        SAVED = "saved"
+        RESUMED = "resumed"
+        ROLLED_BACK = "rolled back"
+
+    id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
+    database: models.CharField[str, str] = models.CharField(max_length=100)
+    state: models.ForeignKey[MigrationState, MigrationState] = models.ForeignKey(
+        MigrationState, models.PROTECT, related_name="lineage"
+    )
+    previous: models.ForeignKey[LineageEntry | None, LineageEntry | None] = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        related_name="+",
+        help_text="The entry in force before this one, along the lineage.",
+    )
+    cause: models.CharField[str, str] = models.CharField(max_length=12, choices=Cause.choices)
+    rollback: models.ForeignKey[Rollback | None, Rollback | None] = models.ForeignKey(
+        Rollback, models.PROTECT, null=True, related_name="+"
+    )
+    at: models.DateTimeField[datetime, datetime] = models.DateTimeField(default=timezone.now)
+    state_id: int
+    previous_id: int | None
+
+    class Meta:
+        ordering = ["database", "id"]
+        verbose_name_plural = "lineage entries"
+
+    def __str__(self) -> str:
+        return f"lineage #{self.pk} on {self.database!r}: state #{self.state_id} ({self.cause})"
+
+
+class MigrationRun(models.Model):
+    """Core's run journal (``tidemark_migration_runs``), read-only, for the admin.
+
+    Core creates and writes the table, outside every app's migrations (see
+    `tidemark_core.journal`); this unmanaged model only reads it.
+    """
+
+    id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
+    database: models.CharField[str, str] = models.CharField(max_length=100)
+    command: models.CharField[str, str] = models.CharField(max_length=100)
+    status: models.CharField[str, str] = models.CharField(max_length=20)
+    atomic: models.BooleanField[bool, bool] = models.BooleanField()
+    performed_by: models.CharField[str, str] = models.CharField(max_length=200)
+    pid: models.IntegerField[int, int] = models.IntegerField("process id")
+    backend_pid: models.IntegerField[int, int] = models.IntegerField("backend PID")
+    started_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    finished_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True
+    )
+    start = models.JSONField(help_text="The applied set before its first step.")
+    target = models.JSONField(help_text="The applied set it aimed at.")
+    steps = models.JSONField(help_text="Its plan, one line per step.")
+    done = models.JSONField(help_text="The steps that completed, in order.")
+    running: models.CharField[str, str] = models.CharField(max_length=300)
+    error: models.TextField[str, str] = models.TextField()
+    release: models.CharField[str, str] = models.CharField(max_length=64)
+    resolved_by: models.ForeignKey[MigrationRun | None, MigrationRun | None] = models.ForeignKey(
+        "self", models.DO_NOTHING, null=True, db_constraint=False, related_name="resolved"
+    )
+
+    class Meta:
+        managed = False
+        db_table = JOURNAL_TABLE
+        ordering = ["-id"]
+        verbose_name = "migration run"
+
+    def __str__(self) -> str:
+        return f"run #{self.pk}: {self.command} ({self.status})"

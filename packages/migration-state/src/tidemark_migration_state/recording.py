@@ -11,7 +11,7 @@ from django.db import connections
 from tidemark_core.integrations import ReleaseRequest
 
 from .exceptions import MigrationStateError
-from .release import current_release
+from .release import current_release, validate_tags
 from .saving import SaveResult, save_state
 from .states import state_model
 
@@ -25,7 +25,8 @@ class ReleaseRecorder:
         """Check that the release can be recorded after the run; return its commit.
 
         Raises:
-            MigrationStateError: A tag is empty, or the run leaves no table to record in.
+            MigrationStateError: A tag is empty, starts or ends with whitespace or holds a
+                control character, or the run leaves no table to record in.
             ReleaseUnknown: The commit cannot be determined.
         """
         app_label, using = request.app_label, request.using
@@ -34,8 +35,7 @@ class ReleaseRecorder:
                 f"Cannot record a release while moving {APP_LABEL} itself to a target "
                 "migration: its tables may not be there afterwards."
             )
-        if any(not tag.strip() for tag in request.tags):
-            raise MigrationStateError("Tags must not be empty.")
+        validate_tags(request.tags)
         table = state_model()._meta.db_table
         if (
             app_label not in (None, APP_LABEL)

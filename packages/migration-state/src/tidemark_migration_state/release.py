@@ -6,12 +6,14 @@ without ``.git`` and on hosts without a ``git`` binary.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import conf
-from .exceptions import ReleaseUnknown
+from .exceptions import MigrationStateError, ReleaseUnknown
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,33 @@ def validate_commit(commit: str) -> str:
     if not conf.COMMIT_PATTERN.match(value):
         raise ReleaseUnknown(f"{commit!r} is not a git commit: expected {conf.COMMIT_ACCEPTED}.")
     return value
+
+
+def validate_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """`tags` as they will be stored: exactly as given, or refused.
+
+    Raises:
+        MigrationStateError: A tag is empty, starts or ends with whitespace (it would not
+            be found as typed later), or holds a control character (NUL cannot even be
+            stored); the message names it.
+    """
+    checked = []
+    for tag in tags:
+        if not tag.strip():
+            raise MigrationStateError("Tags must not be empty.")
+        if tag != tag.strip():
+            raise MigrationStateError(
+                f"The tag {tag!r} starts or ends with whitespace. Tags are stored and looked "
+                f"up exactly as given: pass {tag.strip()!r}."
+            )
+        control = [char for char in tag if unicodedata.category(char) == "Cc"]
+        if control:
+            raise MigrationStateError(
+                f"The tag {tag!r} holds the control character {control[0]!r}. Tags are "
+                "stored exactly as given and must be printable text."
+            )
+        checked.append(tag)
+    return tuple(checked)
 
 
 def find_git_directory(path: str | Path) -> Path | None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import getpass
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from tidemark_core import (
     MIGRATION_LOCK,
     REVERSE_ADVICE,
     Key,
+    OpenRun,
     Plan,
+    SessionLost,
     Step,
     advisory_lock,
     applied_migrations,
@@ -23,11 +23,16 @@ from tidemark_core import (
     history_context,
     migration_lock_timeout,
     refuse_irreversible,
+    refuse_unresolved,
     require_postgresql,
+    session_lost,
 )
+from tidemark_core.journal import FAILED, SUCCEEDED, default_performer
 
-from .exceptions import MigrationStateError
-from .states import SavedState, current_state, require_tables
+from .exceptions import DamagedState, MigrationStateError
+from .lineage import enter
+from .states import SavedState, current_state, lineage_model, require_tables
+from .wording import RESOLVE_ADVICE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,7 +101,11 @@ def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> Rollb
         )
     own = {key for key in applied_migrations(using) if key[0] == APP_LABEL}
     wanted = {key for key in target.applied if key[0] != APP_LABEL} | own
-    return RollbackPlan(current_state(using), target, Plan.build(wanted, using=using))
+    try:
+        source = current_state(using)
+    except DamagedState:
+        source = None  # a damaged state in force does not stop a rollback to a sound one
+    return RollbackPlan(source, target, Plan.build(wanted, using=using))
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class RollbackRecord:
         finished_at: When it ended (None while running).
         result: ``"running"``, ``"succeeded"`` or ``"failed"``.
         error: The error of a failed rollback.
+        run: Its entry in core's run journal (``run #id``), if it has one.
     """
 
     id: int
@@ -132,6 +142,7 @@ class RollbackRecord:
     finished_at: datetime | None
     result: str
     error: str
+    run: int | None = None
 
     @classmethod
     def from_model(cls, row: Rollback) -> RollbackRecord:
@@ -141,7 +152,7 @@ class RollbackRecord:
             database=row.database,
             from_commit=row.from_state.commit if row.from_state is not None else None,
             to_commit=row.to_state.commit,
-            to_tags=tuple(row.to_state.tags),
+            to_tags=_tags(row.to_state.tags),
             applied_before=frozenset(tuple(pair) for pair in row.applied_before),
             applied_after=None
             if row.applied_after is None
@@ -152,7 +163,15 @@ class RollbackRecord:
             finished_at=row.finished_at,
             result=row.result,
             error=row.error,
+            run=row.run_id,
         )
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    """Tags as stored, or none when the row was damaged by hand."""
+    if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
+        return tuple(value)
+    return ()
 
 
 def rollbacks(using: str = DEFAULT_DB_ALIAS) -> list[RollbackRecord]:
@@ -169,15 +188,6 @@ def rollbacks(using: str = DEFAULT_DB_ALIAS) -> list[RollbackRecord]:
     return [RollbackRecord.from_model(row) for row in rows]
 
 
-def default_performer() -> str:
-    """``user@host`` of the process."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
 def rollback(
     target: SavedState,
     *,
@@ -188,11 +198,12 @@ def rollback(
 ) -> RollbackRecord:
     """Bring the database `using` to the exact applied set of the saved state `target`.
 
-    Everything is checked before the first statement (migrations and apps the code no
-    longer has, irreversible steps), under the migration advisory lock. The rollback is
-    recorded as an event, newer states are kept (so rolling forward again works), and
-    rows changed by its migrations carry history context when ``tidemark_history`` is
-    installed.
+    Everything is checked before the first statement (an interrupted run nobody resolved,
+    migrations and apps the code no longer has, irreversible steps), under the migration
+    advisory lock. The rollback is recorded as an event and in core's run journal, the
+    target comes into force in the release lineage, newer states are kept (so rolling
+    forward again works), and rows changed by its migrations carry history context when
+    ``tidemark_history`` is installed.
 
     Args:
         target: The state to restore (from `find_state` or `saved_states`).
@@ -205,19 +216,30 @@ def rollback(
         The recorded rollback (``result == "succeeded"``).
 
     Raises:
+        InterruptedRun: An earlier run was interrupted and is unresolved; nothing ran.
         PlanError: The target cannot be reached with this code; nothing was changed.
         IrreversibleStepsError: A migration to unapply is irreversible; nothing was changed.
         LockNotAcquired: Another deploy or rollback holds the lock.
+        SessionLost: The session holding the lock was lost; the rollback stopped at once
+            and its journal entry stays open for the next run to report.
         Exception: What a migration raised; the rollback is recorded as failed with the
             applied set at that point.
     """
     from .models import Rollback
 
     timeout = migration_lock_timeout() if lock_timeout is None else lock_timeout
-    with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout):
+    with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout) as lock:
+        refuse_unresolved(using, advice=RESOLVE_ADVICE)
         planned = plan_rollback(target, using=using)
         planned.check()
         source = planned.source
+        opened = OpenRun.begin(
+            planned.plan,
+            lock=lock,
+            command="rollback_migrations",
+            release=target.commit,
+            performed_by=performed_by,
+        )
         row = Rollback.objects.using(using).create(
             database=using,
             from_state_id=source.id if source is not None else None,
@@ -225,6 +247,7 @@ def rollback(
             applied_before=[list(key) for key in sorted(planned.plan.current)],
             steps=planned.describe(),
             performed_by=performed_by or default_performer(),
+            run_id=opened.id,
         )
         try:
             context = {"command": "rollback_migrations", "release": target.commit}
@@ -236,19 +259,25 @@ def rollback(
                     progress_callback=progress_callback,
                     lock_timeout=timeout,
                     exact_replacements=True,
+                    run=opened,
                 )
         except BaseException as error:
-            try:
-                reached = applied_migrations(using)
-            except Exception:  # noqa: BLE001 - the original error matters more
-                reached = frozenset()
-            _finish(row, Rollback.Result.FAILED, reached, f"{type(error).__name__}: {error}")
+            if not lock.held():
+                # No write without the lock: the journal entry stays open for the next run.
+                raise SessionLost(session_lost(using, error)) from error
+            text = f"{type(error).__name__}: {error}"
+            with transaction.atomic(using=using):
+                finish_rollback(row, Rollback.Result.FAILED, applied_migrations(using), text)
+                opened.finish(FAILED, error=text)
             raise
-        _finish(row, Rollback.Result.SUCCEEDED, after, "")
+        with transaction.atomic(using=using):
+            finish_rollback(row, Rollback.Result.SUCCEEDED, after, "")
+            enter(lineage_model(), using, using, target.id, "rolled back", rollback_id=row.pk)
+            opened.finish(SUCCEEDED, release=target.commit)
     return RollbackRecord.from_model(row)
 
 
-def _finish(row: Rollback, result: str, applied: frozenset[Key], error: str) -> None:
+def finish_rollback(row: Rollback, result: str, applied: frozenset[Key], error: str) -> None:
     row.result = result
     row.applied_after = [list(key) for key in sorted(applied)]
     row.finished_at = timezone.now()

@@ -18,21 +18,26 @@ from tidemark_core import (
     advisory_lock,
     applied_migrations,
     migration_lock_timeout,
+    refuse_unresolved,
     require_postgresql,
 )
 
-from .exceptions import MigrationStateError
-from .release import Release, current_release
+from .exceptions import DamagedState
+from .lineage import enter
+from .release import Release, current_release, validate_tags
 from .states import (
     SavedState,
     current_state,
     keys,
+    lineage_model,
     pairs,
+    previous_state,
+    problems,
     require_tables,
     saved_states,
     state_model,
 )
-from .wording import diff_message, save_messages
+from .wording import RESOLVE_ADVICE, diff_message, save_messages
 
 if TYPE_CHECKING:
     from .models import MigrationState
@@ -54,7 +59,8 @@ class SaveResult:
             current again, e.g. a roll forward) or ``"conflict"`` (an existing state whose
             applied set differs from the database; it was kept unchanged).
         release: Where the commit and tags came from.
-        previous: The state saved before this one, if any.
+        previous: The release in force before this one, along the lineage (for a save
+            that did not make it current, the one in force), if any.
         current_before: The current state before the call.
         newest: The most recently created state, when it is not `state`.
         applied: The database's applied set at the time of the call.
@@ -109,12 +115,13 @@ def save_state(
     Safe to call from every replica at start-up: it holds the migration advisory lock and
     each (alias, commit) pair is unique, so concurrent calls leave exactly one state.
     Calling it again for a saved commit keeps the saved applied set, adds new tags, and
-    makes the state current again when the database matches it.
+    makes the state current again when the database matches it. Everything is written in
+    one transaction: a save commits a valid state, or nothing.
 
     Args:
         commit: The release's commit; default: the setting, the environment variable, or
             git ``HEAD`` at or above `path` (see `current_release`).
-        tags: Tags to store besides the ones git has for the commit.
+        tags: Tags to store besides the ones git has for the commit, exactly as given.
         using: The database alias.
         path: Where to look for the git repository.
         lock_timeout: Seconds to wait for the migration lock (default: the setting
@@ -122,64 +129,111 @@ def save_state(
 
     Raises:
         ReleaseUnknown: The commit cannot be determined.
-        MigrationStateError: The app's tables do not exist on `using`, or a tag is empty.
+        MigrationStateError: The app's tables do not exist on `using`, or a tag is empty,
+            starts or ends with whitespace, or holds a control character.
+        DamagedState: The state saved for this commit is damaged; nothing was written.
+        InterruptedRun: A migration run on `using` was interrupted and is unresolved: the
+            applied set may be half-way, so nothing is saved.
         NotPostgreSQL: `using` is not a PostgreSQL database.
         LockNotAcquired: Another deploy or rollback holds the lock.
     """
     require_postgresql(using, feature="save_migrations_state")
-    extra = tuple(tags)
-    if any(not tag.strip() for tag in extra):
-        raise MigrationStateError("Tags must not be empty.")
+    extra = validate_tags(tags)
     release = current_release(path, commit)
-    wanted_tags = sorted(set(release.tags) | {tag.strip() for tag in extra})
-    model = state_model()
+    wanted_tags = sorted(set(release.tags) | set(extra))
     require_tables(using)
     timeout = migration_lock_timeout() if lock_timeout is None else lock_timeout
     with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout):
+        refuse_unresolved(using, advice=RESOLVE_ADVICE)
         applied = applied_migrations(using)
-        current_before = current_state(using)
-        now = timezone.now()
+        current_before = _current_or_none(using)
         with transaction.atomic(using=using):
-            row, created = model.objects.using(using).get_or_create(
-                database=using,
-                commit=release.commit,
-                defaults={
-                    "tags": wanted_tags,
-                    "applied": pairs(applied),
-                    "leaves": pairs(code_leaves()),
-                    "django_version": django.get_version(),
-                    "created_at": now,
-                    "saved_at": now,
-                },
+            row, outcome, added = _save_row(
+                using, release.commit, wanted_tags, applied, current_before
             )
-            added: list[str] = []
-            if created:
-                outcome = "created"
-            else:
-                added = [tag for tag in wanted_tags if tag not in row.tags]
-                row.tags = sorted({*row.tags, *added})
-                if keys(row.applied) != applied:
-                    outcome = "conflict"
-                else:
-                    is_current = current_before is not None and current_before.id == row.pk
-                    outcome = "confirmed" if is_current else "resumed"
-                    row.saved_at = now
-                row.save(using=using, update_fields=["tags", "saved_at"])
             moved = _move_tags(row, wanted_tags, using)
-        states = saved_states(using)
-    index = next(i for i, state in enumerate(states) if state.id == row.pk)
-    newest = states[-1] if states[-1].id != row.pk else None
+            state = SavedState.from_model(row)
+            previous = _in_force_before(using, state, outcome, current_before)
+        newest = saved_states(using)[-1]
     return SaveResult(
-        state=states[index],
+        state=state,
         outcome=outcome,
         release=release,
-        previous=states[index - 1] if index else None,
+        previous=previous,
         current_before=current_before,
-        newest=newest,
+        newest=newest if newest.id != state.id else None,
         applied=applied,
         added_tags=tuple(added),
         moved_tags=moved,
     )
+
+
+def _current_or_none(using: str) -> SavedState | None:
+    """The state in force, or None when there is none or it is damaged (a save repairs that)."""
+    try:
+        return current_state(using)
+    except DamagedState:
+        return None
+
+
+def _save_row(
+    using: str,
+    commit: str,
+    tags: list[str],
+    applied: frozenset[Key],
+    current_before: SavedState | None,
+) -> tuple[MigrationState, str, list[str]]:
+    """Create the state of `commit`, or update the saved one; enter it in the lineage."""
+    now = timezone.now()
+    row, created = (
+        state_model()
+        .objects.using(using)
+        .get_or_create(
+            database=using,
+            commit=commit,
+            defaults={
+                "tags": tags,
+                "applied": pairs(applied),
+                "leaves": pairs(code_leaves()),
+                "django_version": django.get_version(),
+                "created_at": now,
+                "saved_at": now,
+            },
+        )
+    )
+    if created:
+        enter(lineage_model(), using, using, row.pk, "saved", at=now)
+        return row, "created", []
+    found = problems(row)
+    if found:
+        raise DamagedState(row.pk, row.database, row.commit, found)
+    added = [tag for tag in tags if tag not in row.tags]
+    row.tags = sorted({*row.tags, *added})
+    if keys(row.applied) != applied:
+        outcome = "conflict"
+    else:
+        outcome = (
+            "confirmed" if current_before is not None and current_before.id == row.pk else "resumed"
+        )
+        row.saved_at = now
+        enter(lineage_model(), using, using, row.pk, "resumed", at=now)
+    row.save(using=using, update_fields=["tags", "saved_at"])
+    return row, outcome, added
+
+
+def _in_force_before(
+    using: str, state: SavedState, outcome: str, current_before: SavedState | None
+) -> SavedState | None:
+    """The release in force before `state`, along the lineage (for ``--log-diff``).
+
+    For a save that did not make `state` current (a conflict), the one in force now.
+    """
+    if outcome == "conflict":
+        return current_before
+    try:
+        return previous_state(using)
+    except DamagedState:
+        return None
 
 
 def _move_tags(row: MigrationState, tags: list[str], using: str) -> tuple[tuple[str, str], ...]:

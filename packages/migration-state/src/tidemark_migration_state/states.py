@@ -1,20 +1,57 @@
-"""Saved migration states: the value of one, every state of an alias, the current one."""
+"""Saved migration states: the value of one, every state of an alias, the current one.
+
+A row edited by hand may no longer hold a state (an applied set that is null or not a list
+of pairs, tags that are not strings): it is reported as a `DamagedState`, by id and commit,
+with what is wrong and how to fix it, and every other state keeps working.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from tidemark_core import Key
 
-from .exceptions import MigrationStateError
+from .exceptions import DamagedState, MigrationStateError
 
 if TYPE_CHECKING:
-    from .models import MigrationState
+    from .models import LineageEntry, MigrationState
+
+
+def _pair_problem(value: Any, name: str) -> str | None:
+    if not isinstance(value, list):
+        return f"{name} is {_shown(value)}, not a list of [app, name] pairs"
+    for item in value:
+        if not (
+            isinstance(item, list) and len(item) == 2 and all(isinstance(p, str) for p in item)
+        ):
+            return f"{name} holds {_shown(item)}, which is not an [app, name] pair"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def problems(state: MigrationState) -> list[str]:
+    """What is wrong with a `MigrationState` row (empty when it holds a valid state)."""
+    found = [
+        problem
+        for problem in (
+            _pair_problem(state.applied, "applied"),
+            _pair_problem(state.leaves, "leaves"),
+        )
+        if problem
+    ]
+    tags = state.tags
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        found.append(f"tags is {_shown(tags)}, not a list of strings")
+    return found
 
 
 @dataclass(frozen=True)
@@ -45,7 +82,14 @@ class SavedState:
 
     @classmethod
     def from_model(cls, state: MigrationState) -> SavedState:
-        """The value of a `MigrationState` row."""
+        """The value of a `MigrationState` row.
+
+        Raises:
+            DamagedState: The row does not hold a valid state.
+        """
+        found = problems(state)
+        if found:
+            raise DamagedState(state.pk, state.database, state.commit, found, state.created_at)
         return cls(
             id=state.pk,
             database=state.database,
@@ -86,50 +130,83 @@ def state_model() -> type[MigrationState]:
     return MigrationState
 
 
+def lineage_model() -> type[LineageEntry]:
+    """The `LineageEntry` model."""
+    from .models import LineageEntry
+
+    return LineageEntry
+
+
 def require_tables(using: str) -> None:
     """Raise a clear error when the app's tables do not exist yet on `using`."""
-    table = state_model()._meta.db_table
+    table = lineage_model()._meta.db_table
     if table not in connections[using].introspection.table_names():
         raise MigrationStateError(
-            f"The table {table!r} does not exist on the database {using!r}. Run "
-            f"`manage.py migrate --database {using}` first."
+            f"The tables of tidemark_migration_state are not all there on the database "
+            f"{using!r} ({table!r} is missing). Run `manage.py migrate --database {using}` "
+            "first."
         )
 
 
-def saved_states(using: str = DEFAULT_DB_ALIAS) -> list[SavedState]:
-    """Every state saved for the database alias `using`, oldest first.
+def _rows(using: str) -> Any:
+    return state_model().objects.using(using).filter(database=using).order_by("created_at", "id")
 
-    Other apps (for example smooth-migrations, to say since which release something has
-    existed) read the release history through this function, offered to them by
-    `tidemark_core.integrations`.
+
+def saved_states(using: str = DEFAULT_DB_ALIAS) -> list[SavedState]:
+    """Every valid state saved for the database alias `using`, oldest first.
+
+    Damaged rows are left out (see `damaged_states`). Other apps (for example
+    smooth-migrations, to say since which release something has existed) read the release
+    history through this function, offered to them by `tidemark_core.integrations`.
     """
     require_tables(using)
-    rows = state_model().objects.using(using).filter(database=using).order_by("created_at", "id")
-    return [SavedState.from_model(row) for row in rows]
+    return [SavedState.from_model(row) for row in _rows(using) if not problems(row)]
+
+
+def damaged_states(using: str = DEFAULT_DB_ALIAS) -> list[DamagedState]:
+    """The rows of `using` that do not hold a valid state, oldest first, each explained."""
+    require_tables(using)
+    return [
+        DamagedState(row.pk, row.database, row.commit, problems(row), row.created_at)
+        for row in _rows(using)
+        if problems(row)
+    ]
+
+
+def load(state_id: int, using: str) -> SavedState:
+    """The saved state with the id `state_id`.
+
+    Raises:
+        DamagedState: Its row does not hold a valid state.
+    """
+    return SavedState.from_model(state_model().objects.using(using).get(pk=state_id))
 
 
 def current_state(using: str = DEFAULT_DB_ALIAS) -> SavedState | None:
-    """The state the database was last brought to: by the latest save, or latest rollback.
+    """The state in force: the last one saved or rolled back to (see `lineage`).
 
     Returns None when nothing was saved yet.
+
+    Raises:
+        DamagedState: The state in force is damaged (its row says what is wrong).
     """
-    from .models import Rollback
+    from .lineage import current_entry
 
     require_tables(using)
-    saved = (
-        state_model().objects.using(using).filter(database=using).order_by("saved_at", "id").last()
-    )
-    rolled = (
-        Rollback.objects.using(using)
-        .filter(database=using, result=Rollback.Result.SUCCEEDED)
-        .select_related("to_state")
-        .order_by("finished_at", "id")
-        .last()
-    )
-    if (
-        rolled is not None
-        and rolled.finished_at is not None
-        and (saved is None or rolled.finished_at >= saved.saved_at)
-    ):
-        return SavedState.from_model(rolled.to_state)
-    return SavedState.from_model(saved) if saved is not None else None
+    entry = current_entry(lineage_model(), using, using)
+    return None if entry is None else load(entry.state_id, using)
+
+
+def previous_state(using: str = DEFAULT_DB_ALIAS) -> SavedState | None:
+    """The state that was in force before the current one, along the lineage, if any.
+
+    Raises:
+        DamagedState: That state is damaged.
+    """
+    from .lineage import current_entry
+
+    require_tables(using)
+    entry = current_entry(lineage_model(), using, using)
+    if entry is None or entry.previous_id is None:
+        return None
+    return load(entry.previous.state_id, using)

@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 WARNING = "warning"
 INFO = "info"
 
+RESOLVE_ADVICE = (
+    "Restore the applied migrations it started from with `manage.py rollback_migrations "
+    "--recover` (or `apply_migrations --recover`), or finish its plan with `--resume`."
+)
+NO_DIFF = "Diff not found. There is no migrations to rollback."
+"""django-rollback's line when two states have the same applied migrations."""
+
 
 def save_messages(result: SaveResult, *, full_data: bool = False) -> list[tuple[str, str]]:
     """What a save did, as ``(level, text)`` pairs (level ``"info"`` or ``"warning"``).
@@ -77,23 +84,22 @@ def _existing(result: SaveResult) -> str:
 
 
 def diff_message(result: SaveResult) -> tuple[str, str]:
-    """The difference from the previous state, for ``--log-diff``.
+    """The difference from the previous release, for ``--log-diff``.
 
-    The previous state is the one current before this save (after a rollback, the
-    state rolled back to), else the one saved before this one.
+    The previous release is the one in force before this one, following saves and
+    rollbacks (see `tidemark_migration_state.lineage`). The lines are django-rollback's
+    where their meaning holds.
     """
     previous = result.previous
-    if result.current_before is not None and result.current_before.id != result.state.id:
-        previous = result.current_before
     if previous is None:
         return (INFO, "There is only one state in DB. No diff to show.")
     added = result.state.applied - previous.applied
     removed = previous.applied - result.state.applied
     if not added and not removed:
-        return (INFO, f"Diff not found against the previous state {previous.label}.")
+        return (INFO, f"{NO_DIFF}\nPrevious state: {previous.label}.")
     return (
         WARNING,
-        f"Diff against the previous state {previous.label}:\n"
+        f"Found migrations diff against the previous state {previous.label}:\n"
         f"  applied since: {format_keys(added)}\n"
         f"  unapplied since: {format_keys(removed)}",
     )

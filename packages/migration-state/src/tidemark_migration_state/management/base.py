@@ -1,15 +1,16 @@
-"""What both commands share: django-rollback's options (-p, -l, --log-level) and a logger."""
+"""What both commands share: django-rollback's options (-p, -l, --log-level), a logger,
+and one ``--json`` document whose ``ok`` is the exit status."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from tidemark_core import UnknownDatabase, require_database
+from tidemark_core import TidemarkError, UnknownDatabase, require_database
+from tidemark_core.output import JsonOutput
 
 LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -19,6 +20,22 @@ class StateCommand(BaseCommand):
 
     logger: logging.Logger | None = None
     as_json: bool = False
+    json: JsonOutput
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Set up the output, run `run_command`, report Tidemark errors (JSON too)."""
+        self.as_json = bool(options["json"])
+        self.json = JsonOutput(self.stdout, self.as_json, sort_keys=True)
+        with self.json.failures():
+            using = self.setup(options)
+            try:
+                self.run_command(using, options)
+            except TidemarkError as error:
+                raise self.failure(str(error)) from error
+
+    def run_command(self, using: str, options: dict[str, Any]) -> None:
+        """The command's work: parse, call one library function, print."""
+        raise NotImplementedError
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -43,8 +60,7 @@ class StateCommand(BaseCommand):
         )
 
     def setup(self, options: dict[str, Any]) -> str:
-        """Configure the logger and output mode; return the checked database alias."""
-        self.as_json = bool(options["json"])
+        """Configure the logger; return the checked database alias."""
         self.logger = None
         if options["logger"]:
             self.logger = logging.getLogger(options["logger"])
@@ -77,6 +93,6 @@ class StateCommand(BaseCommand):
             self.logger.error(message)
         return CommandError(message)
 
-    def dump(self, data: dict[str, Any]) -> None:
-        """Print `data` as JSON."""
-        self.stdout.write(json.dumps(data, indent=2, sort_keys=True))
+    def dump(self, data: dict[str, Any], *, ok: bool = True) -> None:
+        """Print `data` as the JSON document, with ``"ok": ok`` (only with ``--json``)."""
+        self.json.write(data, ok=ok)

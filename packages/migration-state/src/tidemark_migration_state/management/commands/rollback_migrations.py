@@ -7,31 +7,45 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from tidemark_core import TidemarkError
-from tidemark_core.progress import migration_progress
+from tidemark_core import IrreversibleStepsError, Resolution, TidemarkError
+from tidemark_core.progress import MigrationLines, migration_progress
 
 from ...listing import history_data, history_lines
 from ...lookup import find_state
+from ...resolving import resolve_run
 from ...rollback import RollbackPlan, plan_rollback, rollback
+from ...wording import NO_DIFF
 from ..base import StateCommand
+
+DONE = {"recover": "recovered", "resume": "resumed"}
+GOAL = {"recover": "the applied migrations it started from", "resume": "its target"}
 
 
 class Command(StateCommand):
     help = (
         "Roll the migrations of all apps back (or forward) to the exact state saved for a tag "
-        "or commit; without -t/-c, to the state saved before the current one. Everything is "
-        "checked before the first statement. --list shows the states and rollbacks."
+        "or commit; without -t/-c, to the release in force before the current one. "
+        "Everything is checked before the first statement. --list shows the states, "
+        "rollbacks and runs; --recover / --resume resolve a run that was interrupted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
-            "--list", action="store_true", help="Show the saved states and rollbacks."
+            "--list", action="store_true", help="Show the saved states, rollbacks and runs."
         )
         target = parser.add_mutually_exclusive_group()
         target.add_argument("-t", "--tag", help="Tag of the saved state to roll back to.")
         target.add_argument(
             "-c", "--commit", help="Commit of the saved state (a unique prefix is enough)."
+        )
+        target.add_argument(
+            "--recover",
+            action="store_true",
+            help="Restore the applied migrations an interrupted run started from.",
+        )
+        target.add_argument(
+            "--resume", action="store_true", help="Finish the plan of an interrupted run."
         )
         parser.add_argument(
             "--fake",
@@ -52,29 +66,23 @@ class Command(StateCommand):
             help="Do not ask for confirmation on a terminal.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        using = self.setup(options)
-        try:
-            if options["list"]:
-                self.show_list(using, options)
-                return
-            planned = self.plan(using, options)
-            if options["fake"] or options["plan"] or options["sql"]:
-                self.preview(planned, options)
-            else:
-                self.run(planned, options)
-        except TidemarkError as error:
-            raise self.failure(str(error)) from error
+    def run_command(self, using: str, options: dict[str, Any]) -> None:
+        if options["list"]:
+            return self.show_list(using, options)
+        if options["recover"] or options["resume"]:
+            return self.resolve("recover" if options["recover"] else "resume", using, options)
+        planned = self.plan(using, options)
+        if options["fake"] or options["plan"] or options["sql"]:
+            return self.preview(planned, options)
+        return self.run(planned, options)
 
     def show_list(self, using: str, options: dict[str, Any]) -> None:
-        if (
-            options["tag"]
-            or options["commit"]
-            or options["fake"]
-            or options["plan"]
-            or options["sql"]
-        ):
-            raise self.failure("--list should be used without -t, -c, --fake, --plan or --sql.")
+        others = ("tag", "commit", "fake", "plan", "sql", "recover", "resume")
+        if any(options[name] for name in others):
+            raise self.failure(
+                "--list should be used without -t, -c, --fake, --plan, --sql, --recover or "
+                "--resume."
+            )
         if self.as_json:
             self.dump(history_data(using))
         else:
@@ -88,6 +96,8 @@ class Command(StateCommand):
             commit=options["commit"], tag=options["tag"], using=using, path=options["path"]
         )
         planned = plan_rollback(target, using=using)
+        if not planned.plan:
+            self.say("info", NO_DIFF)
         source = planned.source.label if planned.source else "(no current state)"
         self.say("info", f"Running rollback from commit {source} to commit {target.label}.")
         return planned
@@ -130,24 +140,36 @@ class Command(StateCommand):
         return answer.strip().lower() in {"y", "yes"}
 
     def preview(self, planned: RollbackPlan, options: dict[str, Any]) -> None:
+        """--fake, --plan, --sql: exit non-zero exactly when the rollback would refuse."""
+        try:
+            planned.check()
+            refusal = None
+        except IrreversibleStepsError as error:
+            refusal = str(error)
         if self.as_json:
-            self.dump({**self.plan_data(planned, sql=options["sql"]), "executed": False})
-        elif options["sql"]:
-            for step, statements in planned.sql():
-                self.stdout.write(f"-- {step.describe()}")
-                for statement in statements:
-                    self.stdout.write(statement)
+            data = self.plan_data(planned, sql=options["sql"])
+            self.dump({**data, "executed": False, "error": refusal}, ok=refusal is None)
         else:
-            steps = planned.describe()
-            for number, line in enumerate(steps, 1):
-                self.say("info", f"{number}. {line}")
-            if not steps:
-                self.say("info", "There is no migrations to rollback.")
-        planned.check()
+            self.show_steps(planned, options["sql"])
+        if refusal is not None:
+            raise self.failure(refusal)
         if options["fake"]:
             self.say("info", "Rollback successfully finished with `--fake` option.", success=True)
         else:
             self.say("info", "Nothing was changed.")
+
+    def show_steps(self, planned: RollbackPlan, sql: bool) -> None:
+        if sql:
+            for step, statements in planned.sql():
+                self.stdout.write(f"-- {step.describe()}")
+                for statement in statements:
+                    self.stdout.write(statement)
+            return
+        steps = planned.describe()
+        for number, line in enumerate(steps, 1):
+            self.say("info", f"{number}. {line}")
+        if not steps:
+            self.say("info", "There is no migrations to rollback.")
 
     def plan_data(self, planned: RollbackPlan, *, sql: bool) -> dict[str, Any]:
         statements = [sql_lines for _, sql_lines in planned.sql()] if sql else []
@@ -166,3 +188,49 @@ class Command(StateCommand):
                 for index, step in enumerate(planned.plan)
             ],
         }
+
+    def resolve(self, how: str, using: str, options: dict[str, Any]) -> None:
+        """--recover / --resume (with --plan: what they would do)."""
+        if options["fake"] or options["sql"]:
+            raise self.failure("--recover and --resume preview with --plan only.")
+        resolution = resolve_run(
+            how,  # type: ignore[arg-type]
+            using=using,
+            dry_run=options["plan"],
+            progress_callback=self.resolve_progress,
+        )
+        self.report_resolution(resolution, options["plan"])
+
+    def resolve_progress(
+        self, action: str, migration: Any = None, *args: Any, **extra: Any
+    ) -> None:
+        if action == "resolve_start":
+            for run in extra["runs"]:
+                self.say("warning", f"Interrupted {run.describe()}.")
+            self.say("info", f"Bringing the database to {GOAL[extra['how']]}:")
+        elif not self.as_json:
+            MigrationLines(self.stdout, self.style.SUCCESS)(action, migration)
+
+    def report_resolution(self, resolution: Resolution, preview: bool) -> None:
+        runs = ", ".join(f"#{run.id}" for run in resolution.resolved)
+        how = resolution.how
+        if not resolution.resolved:
+            self.say("info", f"No interrupted run on {resolution.using!r}: nothing to {how}.")
+        elif preview:
+            assert resolution.plan is not None
+            steps = "".join(f"\n  {line}" for line in resolution.plan.describe())
+            self.say("info", f"Run(s) {runs} would be {DONE[how]}:{steps or ' no step'}")
+        else:
+            self.say(
+                "info", f"Run(s) {runs} {DONE[how]}: the database is at {GOAL[how]}.", success=True
+            )
+        self.dump(
+            {
+                "database": resolution.using,
+                "how": how,
+                "resolved": [run.id for run in resolution.resolved],
+                "run": resolution.run.id if resolution.run is not None else None,
+                "executed": not preview and bool(resolution.resolved),
+                "applied": [list(key) for key in sorted(resolution.applied)],
+            }
+        )

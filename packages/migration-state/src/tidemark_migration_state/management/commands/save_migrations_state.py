@@ -6,8 +6,6 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from tidemark_core import TidemarkError
-
 from ...drift import check_drift
 from ...saving import save_state
 from ...states import format_keys
@@ -46,47 +44,42 @@ class Command(StateCommand):
             "current saved state or from the code.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        using = self.setup(options)
-        try:
-            if options["check"]:
-                return self.report_drift(using, options)
-            result = save_state(options["commit"], options["tags"], using, path=options["path"])
-        except TidemarkError as error:
-            raise self.failure(str(error)) from error
+    def run_command(self, using: str, options: dict[str, Any]) -> None:
+        if options["check"]:
+            return self.report_drift(using, options)
+        result = save_state(options["commit"], options["tags"], using, path=options["path"])
         for level, text in result.messages(full_data=options["log_full_data"]):
             self.say(level, text, success=True)
         if options["log_diff"]:
             self.say(*result.diff_message())
-        if self.as_json:
-            self.dump(
-                {
-                    "database": using,
-                    "commit": result.state.commit,
-                    "tags": list(result.state.tags),
-                    "outcome": result.outcome,
-                    "created": result.created,
-                    "applied": [list(key) for key in sorted(result.applied)],
-                    "messages": [text for _, text in result.messages()],
-                }
-            )
+        self.dump(
+            {
+                "database": using,
+                "commit": result.state.commit,
+                "tags": list(result.state.tags),
+                "outcome": result.outcome,
+                "created": result.created,
+                "applied": [list(key) for key in sorted(result.applied)],
+                "messages": [text for _, text in result.messages()],
+            }
+        )
         return None
 
     def report_drift(self, using: str, options: dict[str, Any]) -> None:
         if options["commit"] or options["tags"]:
             raise self.failure("--check saves nothing: it takes no --commit or --tag.")
         drift = check_drift(using)
-        if self.as_json:
-            self.dump(
-                {
-                    "database": using,
-                    "ok": drift.ok,
-                    "current": drift.current.commit if drift.current else None,
-                    "problems": drift.problems(),
-                    "pending": [list(key) for key in sorted(drift.pending)],
-                    "unknown": [list(key) for key in sorted(drift.unknown)],
-                }
-            )
+        self.dump(
+            {
+                "database": using,
+                "current": drift.current.commit if drift.current else None,
+                "problems": drift.problems(),
+                "pending": [list(key) for key in sorted(drift.pending)],
+                "unknown": [list(key) for key in sorted(drift.unknown)],
+                "interrupted": [run.id for run in drift.interrupted],
+            },
+            ok=drift.ok,
+        )
         if not drift.ok:
             raise self.failure("Migration state drift:\n- " + "\n- ".join(drift.problems()))
         assert drift.current is not None
