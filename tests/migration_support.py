@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -141,3 +142,27 @@ def _fresh_run_journal(request: pytest.FixtureRequest, django_db_blocker: object
             aliases = ["default", "other"]
         with django_db_blocker.unblock():  # type: ignore[attr-defined]
             clear_run_journal([alias for alias in aliases if alias != "lite"])
+
+
+def backend_running(sql_fragment: str, *, active: bool = True) -> int | None:
+    """The PID of a backend running `sql_fragment` (or, not `active`, that last ran it)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE (state = 'active' OR NOT %s)"
+            " AND query LIKE %s AND pid <> pg_backend_pid() ORDER BY pid LIMIT 1",
+            [active, f"%{sql_fragment}%"],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def wait_for_backend_gone(pid: int, timeout: float = 30) -> None:
+    """Wait until the backend `pid` ended (its transaction rolled back, its locks freed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                return
+        assert time.monotonic() < deadline, f"backend {pid} still there"
+        time.sleep(0.05)

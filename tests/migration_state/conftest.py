@@ -128,9 +128,15 @@ def migrate(using: str = "default") -> None:
 
 
 def run_child(
-    *args: str, env: dict[str, str] | None = None, start_file: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    start_file: Path | None = None,
+    project: Project | None = None,
 ) -> subprocess.Popen[str]:
-    """Start ``manage.py ARGS`` in a child process against this test's databases."""
+    """Start ``manage.py ARGS`` in a child process against this test's databases.
+
+    With `project`, the child runs the code of the release the test deployed last.
+    """
     names = {alias: settings.DATABASES[alias]["NAME"] for alias in ("default", "other")}
     environment = {
         **os.environ,
@@ -139,6 +145,13 @@ def run_child(
         "PYTHONPATH": str(ROOT),
         **(env or {}),
     }
+    if project is not None:
+        code = {
+            "path": str(project.deploys),
+            "modules": settings.MIGRATION_MODULES,
+            "apps": settings.INSTALLED_APPS,
+        }
+        environment["TIDEMARK_TEST_CODE"] = json.dumps(code)
     if start_file is not None:
         environment["TIDEMARK_TEST_START_FILE"] = str(start_file)
     return subprocess.Popen(

@@ -14,6 +14,7 @@ from django.db import connections
 from django.test import override_settings
 
 from tidemark_core import MIGRATION_LOCK, applied_migrations
+from tidemark_core.journal import default_performer
 from tidemark_migration_state import (
     MigrationStateError,
     ReleaseUnknown,
@@ -25,7 +26,6 @@ from tidemark_migration_state import (
 )
 from tidemark_migration_state.models import MigrationState, Rollback
 from tidemark_migration_state.release import resolve_git_tag
-from tidemark_core.journal import default_performer
 
 from .conftest import Project, migrate
 from .sources import V1, V2

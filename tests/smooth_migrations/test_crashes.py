@@ -14,12 +14,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from tests.migration_support import Release, schema
+from tests.migration_support import Release, backend_running, schema, wait_for_backend_gone
 from tidemark_core import applied_migrations, runs
 
 from .conftest import TABLES as DEPLOY
 from .conftest import migration_rows
-from .processes import Child, backend_running, wait_for_backend_gone
+from .processes import Child
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 

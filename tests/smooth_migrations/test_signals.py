@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from tests.migration_support import Release, schema
+from tests.migration_support import Release, backend_running, schema
 from tidemark_core import applied_migrations
 
 from .migrations_src import NORTH_0001, run_sql
-from .processes import Child, backend_running
+from .processes import Child
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 

@@ -93,8 +93,10 @@ def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> Rollb
             inconsistent. The message lists every offending migration, irreversible ones
             among those to unapply included; nothing is changed.
         MigrationStateError: `target` is a state of another database alias.
+        InterruptedRun: A migration run on `using` was interrupted and is unresolved.
     """
     require_postgresql(using, feature="rollback_migrations")
+    refuse_unresolved(using, advice=RESOLVE_ADVICE)  # previews refuse as the rollback would
     if target.database != using:
         raise MigrationStateError(
             f"The state {target.label} belongs to {target.database!r}, not {using!r}."
@@ -229,7 +231,6 @@ def rollback(
 
     timeout = migration_lock_timeout() if lock_timeout is None else lock_timeout
     with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout) as lock:
-        refuse_unresolved(using, advice=RESOLVE_ADVICE)
         planned = plan_rollback(target, using=using)
         planned.check()
         source = planned.source
