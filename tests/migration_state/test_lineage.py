@@ -47,7 +47,7 @@ def test_after_a_b_rollback_to_a_then_c_the_previous_release_is_a(project: Proje
     command("rollback_migrations", "--no-input")  # from B's image, back to A
     assert current_state().tags == ("A",)  # type: ignore[union-attr]
 
-    applied_c, c = deploy(project, "C")
+    _, c = deploy(project, "C")
 
     # --log-diff compares C with A, the release in force before it, not with B.
     assert 'Found migrations diff against the previous state "' in c["out"]

@@ -206,7 +206,10 @@ def test_an_interrupted_rollback_stops_every_command_until_resolved(project: Pro
     assert (
         "rollback  " + SHAS[0] + "  INTERRUPTED (resolve it with --recover or --resume)" in listed
     )
-    refusal = rf"run #{run_id}: rollback_migrations, started .*0 of 2 step\(s\) done; Unapply alpha\.0003_slow was running"
+    refusal = (
+        rf"run #{run_id}: rollback_migrations, started .*0 of 2 step\(s\) done; "
+        r"Unapply alpha\.0003_slow was running"
+    )
     for name, args in [
         ("rollback_migrations", ["-t", "tag-a", "--no-input"]),
         ("rollback_migrations", ["-t", "tag-a", "--plan"]),
