@@ -118,7 +118,8 @@ def test_a_damaged_state_in_force_does_not_stop_rollbacks_or_saves(project: Proj
     with pytest.raises(DamagedState):
         current_state()
     listed = command("rollback_migrations", "--list").splitlines()
-    assert listed[2].startswith("curr >>>  ") and "damaged" in listed[2]
+    assert listed[2].startswith("curr >>>  ")
+    assert "damaged" in listed[2]
     assert listed[-1] == f"The state in force, #{damaged_states()[0].id}, is damaged."
     with pytest.raises(CommandError, match="Migration state drift:\n- The saved state #"):
         command("save_migrations_state", "--check")
@@ -133,7 +134,8 @@ def test_a_damaged_state_in_force_does_not_stop_rollbacks_or_saves(project: Proj
     [
         (
             "  v1  ",
-            "The tag '  v1  ' starts or ends with whitespace. Tags are stored and looked up exactly as given: pass 'v1'.",
+            "The tag '  v1  ' starts or ends with whitespace. Tags are stored and looked up "
+            "exactly as given: pass 'v1'.",
         ),
         ("v1\x00", "The tag 'v1\\x00' holds the control character '\\x00'."),
         ("v1\n", "starts or ends with whitespace"),
