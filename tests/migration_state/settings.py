@@ -1,4 +1,5 @@
-"""Settings of the migration-state suite: tidemark_migration_state plus model-less release apps."""
+"""Settings of the migration-state suite: tidemark_migration_state plus model-less release
+apps, and the admin (its pages for releases, rollbacks and runs are tested here)."""
 
 from tests.settings_base import *  # noqa: F403
 from tests.settings_base import BASE_APPS, databases
@@ -8,5 +9,33 @@ RELEASE_APPS = [
     "tests.migration_state.releaseapps.beta",
     "tests.migration_state.releaseapps.gamma",
 ]
-INSTALLED_APPS = [*BASE_APPS, "tidemark_migration_state", *RELEASE_APPS]
+ADMIN_APPS = [
+    "django.contrib.admin",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+INSTALLED_APPS = [*BASE_APPS, *ADMIN_APPS, "tidemark_migration_state", *RELEASE_APPS]
 DATABASES = databases("migration_state", "other")
+ROOT_URLCONF = "tests.migration_state.urls"
+STATIC_URL = "static/"
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]

@@ -278,6 +278,21 @@ class RunRecord:
         return text
 
 
+def alive_sql() -> tuple[str, list[str]]:
+    """SQL true for a journal row whose run is open and whose session holds the lock now.
+
+    For annotations (``RawSQL(*alive_sql(), output_field=BooleanField())``), e.g. in an
+    admin list; it names the row's columns unqualified.
+    """
+    return (
+        "(status IN ('running', 'rolling_back') AND backend_pid IN (SELECT pid FROM pg_locks"
+        " WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+        " AND classid::bigint = (hashtextextended(%s, 0) >> 32) & 4294967295"
+        " AND objid::bigint = hashtextextended(%s, 0) & 4294967295))",
+        [MIGRATION_LOCK, MIGRATION_LOCK],
+    )
+
+
 def _holders(using: str) -> frozenset[int]:
     return lock_holders(MIGRATION_LOCK, using=using)
 

@@ -181,4 +181,4 @@ class MigrationRun(models.Model):
         verbose_name = "migration run"
 
     def __str__(self) -> str:
-        return f"run #{self.pk}: {self.command} ({self.status})"
+        return f"run #{self.pk}: {self.command}"
