@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from django.db import connections
 
 import tidemark_migration_state.recording
 from tests.migration_sources import ALPHA_0001, add_field
-from tests.migration_support import Release, releases
+from tests.migration_support import Release
 from tidemark_core import applied_migrations
 from tidemark_migration_state import MigrationStateError, current_state, saved_states
 from tidemark_smooth_migrations import apply_migrations
@@ -28,11 +27,6 @@ class Migration(migrations.Migration):
     dependencies = [("alpha", "0002_size")]
     operations = [migrations.RunSQL("SELECT * FROM no_such_table", migrations.RunSQL.noop)]
 """
-
-
-@pytest.fixture
-def release(tmp_path: Path) -> Iterator[Release]:
-    yield from releases(tmp_path, ["alpha"])
 
 
 def deploy(*args: str, **options: object) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.apps import apps
 
 from tests.integration.shop.models import Category, Product
-from tests.migration_support import Release, releases
+from tests.migration_support import Release
 from tidemark_core import Plan, applied_migrations, execute
 from tidemark_data_sync import sync
 from tidemark_migration_state import find_state, rollback, save_state
@@ -35,11 +33,6 @@ class Migration(migrations.Migration):
     dependencies = [("shop", "0001_initial")]
     operations = [migrations.RunPython(shout, whisper)]
 """
-
-
-@pytest.fixture
-def release(tmp_path: Path) -> Iterator[Release]:
-    yield from releases(tmp_path, ["alpha"])
 
 
 def events(model: str, using: str = "default") -> list[tuple[str, str, object]]:

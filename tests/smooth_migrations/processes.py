@@ -127,6 +127,17 @@ class Child:
         """SIGKILL: no handler, no cleanup, no rollback; as a power cut is to the process."""
         self.process.send_signal(signal.SIGKILL)
 
+    def kill_while_running(self, sql: str) -> None:
+        """SIGKILL it while its backend runs `sql`; wait until the server ended that backend."""
+        from tests.migration_support import backend_running, wait_for_backend_gone
+
+        self.wait_until(lambda: backend_running(sql) is not None, repr(sql))
+        pid = backend_running(sql)
+        assert pid is not None
+        self.kill()
+        assert self.finish() == -9
+        wait_for_backend_gone(pid)
+
     def finish(self, timeout: float = 60) -> int:
         """Wait for it to exit; its exit status."""
         returncode = self.process.wait(timeout=timeout)

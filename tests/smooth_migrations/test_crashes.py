@@ -14,7 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from tests.migration_support import Release, backend_running, schema, wait_for_backend_gone
+from tests.migration_support import Release, backend_running, schema
 from tidemark_core import applied_migrations, runs
 
 from .conftest import TABLES as DEPLOY
@@ -73,13 +73,8 @@ def snapshot() -> tuple[object, ...]:
 
 
 def kill_while_sleeping(child: Child) -> None:
-    """SIGKILL the child while its backend runs the 30 s statement; wait for the backend."""
-    child.wait_until(lambda: backend_running(SLEEP) is not None, "the sleeping statement")
-    pid = backend_running(SLEEP)
-    assert pid is not None
-    child.kill()
-    assert child.finish() == -9
-    wait_for_backend_gone(pid)
+    """SIGKILL the child while its backend runs the 30 s statement."""
+    child.kill_while_running(SLEEP)
 
 
 def command(*args: str, **options: object) -> str:
