@@ -55,6 +55,8 @@ RESOLVE_ADVICE = (
 )
 
 _model: type[models.Model] | None = None
+_in_progress: set[tuple[str, int]] = set()
+"""The runs this process has open now, as ``(alias, id)``: their session is this one's."""
 
 
 def run_model() -> type[models.Model]:
@@ -212,8 +214,15 @@ class RunRecord:
     damage: str = ""
 
     @classmethod
-    def from_row(cls, row: Any, holders: frozenset[int]) -> RunRecord:
-        """The value of a journal row; `holders` are the sessions holding the lock now."""
+    def from_row(cls, row: Any, holders: frozenset[int], own_pid: int | None = None) -> RunRecord:
+        """The value of a journal row.
+
+        Args:
+            row: The row.
+            holders: The backend PIDs holding the migration lock now.
+            own_pid: This process's backend PID on that database: its session holds the
+                lock for the runs this process has open, not for older entries it left.
+        """
         values: dict[str, Any] = {"start": frozenset(), "target": frozenset()}
         values.update(steps=(), done=())
         problems = []
@@ -241,7 +250,9 @@ class RunRecord:
             error=row.error,
             release=row.release,
             resolved_by=row.resolved_by_id,
-            alive=row.status in OPEN and row.backend_pid in holders,
+            alive=row.status in OPEN
+            and row.backend_pid in holders
+            and (row.backend_pid != own_pid or (row.database, row.pk) in _in_progress),
             damage="; ".join(problems),
             **values,
         )
@@ -293,8 +304,12 @@ def alive_sql() -> tuple[str, list[str]]:
     )
 
 
-def _holders(using: str) -> frozenset[int]:
-    return lock_holders(MIGRATION_LOCK, using=using)
+def _sessions(using: str) -> tuple[frozenset[int], int]:
+    """The backend PIDs holding the migration lock, and this session's PID."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = int(cursor.fetchone()[0])
+    return lock_holders(MIGRATION_LOCK, using=using), own
 
 
 def runs(using: str = DEFAULT_DB_ALIAS, *, ids: Sequence[int] | None = None) -> list[RunRecord]:
@@ -304,8 +319,8 @@ def runs(using: str = DEFAULT_DB_ALIAS, *, ids: Sequence[int] | None = None) -> 
     rows = run_model().objects.using(using).order_by("id")
     if ids is not None:
         rows = rows.filter(pk__in=ids)
-    holders = _holders(using)
-    return [RunRecord.from_row(row, holders) for row in rows]
+    holders, own = _sessions(using)
+    return [RunRecord.from_row(row, holders, own) for row in rows]
 
 
 def unresolved_runs(using: str = DEFAULT_DB_ALIAS) -> list[RunRecord]:
@@ -313,8 +328,8 @@ def unresolved_runs(using: str = DEFAULT_DB_ALIAS) -> list[RunRecord]:
     if not table_exists(using):
         return []
     rows = run_model().objects.using(using).filter(status__in=OPEN).order_by("id")
-    holders = _holders(using)
-    found = [RunRecord.from_row(row, holders) for row in rows]
+    holders, own = _sessions(using)
+    found = [RunRecord.from_row(row, holders, own) for row in rows]
     return [record for record in found if record.interrupted]
 
 
@@ -413,6 +428,7 @@ class OpenRun:
                 release=release,
             )
         )
+        _in_progress.add((using, row.pk))
         return cls(row.pk, using, lock, steps)
 
     def _update(self, **values: Any) -> bool:
@@ -440,6 +456,7 @@ class OpenRun:
         values.update(error=_text(error), running="")
         if release:
             values["release"] = release
+        _in_progress.discard((self.using, self.id))
         return self._update(**values)
 
     def record(self) -> RunRecord:

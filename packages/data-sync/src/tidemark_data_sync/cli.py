@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from tidemark_core import TidemarkError
+from tidemark_core.output import JsonOutput
 from tidemark_core.progress import progress_bar
 
 from .report import LoadResult
@@ -27,9 +27,9 @@ def add_load_options(parser: CommandParser) -> None:
 
 
 def write_result(stream: OutputWrapper, result: LoadResult, as_json: bool) -> None:
-    """Print the result as a table with samples, or as JSON."""
+    """Print the result as a table with samples, or as JSON (with ``"ok": true``)."""
     if as_json:
-        stream.write(json.dumps(result.to_dict(), indent=2))
+        JsonOutput(stream, True).write(result.to_dict())
     else:
         stream.write(result.render(), ending="")
 
@@ -39,11 +39,15 @@ def run_load(
 ) -> None:
     """Run a load (or plan) with a progress bar on the command's stderr, then print it.
 
-    Tidemark errors become a `CommandError` carrying their message.
+    Tidemark errors become a `CommandError` carrying their message; with ``--json`` the
+    output is then ``{"ok": false, "error": ...}``. A plan fails exactly when the load
+    would (too many deletions, a dump that does not match, ...).
     """
-    try:
-        with progress_bar(command.stderr) as bar:
-            result = work(bar.update if bar is not None else None)
-    except TidemarkError as error:
-        raise CommandError(str(error)) from error
-    write_result(command.stdout, result, as_json)
+    output = JsonOutput(command.stdout, as_json)
+    with output.failures():
+        try:
+            with progress_bar(command.stderr) as bar:
+                result = work(bar.update if bar is not None else None)
+        except TidemarkError as error:
+            raise CommandError(str(error)) from error
+        write_result(command.stdout, result, as_json)

@@ -69,9 +69,11 @@ class Command(StateCommand):
         if options["commit"] or options["tags"]:
             raise self.failure("--check saves nothing: it takes no --commit or --tag.")
         drift = check_drift(using)
+        message = "Migration state drift:\n- " + "\n- ".join(drift.problems())
         self.dump(
             {
                 "database": using,
+                "error": None if drift.ok else message,
                 "current": drift.current.commit if drift.current else None,
                 "problems": drift.problems(),
                 "pending": [list(key) for key in sorted(drift.pending)],
@@ -81,7 +83,7 @@ class Command(StateCommand):
             ok=drift.ok,
         )
         if not drift.ok:
-            raise self.failure("Migration state drift:\n- " + "\n- ".join(drift.problems()))
+            raise self.failure(message)
         assert drift.current is not None
         self.say(
             "info",

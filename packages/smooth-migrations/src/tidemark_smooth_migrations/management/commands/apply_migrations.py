@@ -166,7 +166,10 @@ class Command(migrate.Command):
         pending = options["check_unapplied"] and bool(result.plan)
         if options["plan"]:
             self.show_plan(result)
-        self.json.write(result.as_dict(), ok=result.ok and not pending)
+        data = result.as_dict()
+        if pending and result.ok:
+            data["error"] = f"{len(result.plan)} migration step(s) are not applied yet."
+        self.json.write(data, ok=result.ok and not pending)
         if result.saved_release is not None and self.verbosity >= 1:
             for level, text in result.saved_release.messages():
                 style = self.style.WARNING if level == "warning" else self.style.SUCCESS

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
+
+from tidemark_core.output import JsonOutput
 
 from ...changes import HEADINGS, KINDS, overdue, report
 from ...conf import max_releases
@@ -36,26 +37,31 @@ class Command(BaseCommand):
         changes, dated = report(options["database"])
         limit = max_releases()
         late = overdue(changes, limit, dated=dated)
+        error = self.failure(late, limit, dated) if options["check"] and late else None
         if options["json"]:
             data: dict[str, Any] = {
                 kind: [c.as_dict() for c in changes if c.kind == kind] for kind in KINDS
             }
             data["dated"] = dated
             data["overdue"] = [change.label for change in late]
-            self.stdout.write(json.dumps(data, indent=2))
+            data["error"] = error
+            JsonOutput(self.stdout, True).write(data, ok=error is None)
         else:
             self.show(changes, dated)
-        if options["check"] and late:
-            reason = (
-                f"have existed for more than {limit} saved release(s)"
-                if dated
-                else "are still pending"
-            )
-            raise CommandError(
-                f"{len(late)} backward-compatibility change(s) {reason}: "
-                + ", ".join(change.label for change in late)
-                + ". Finish the contract step (see show_migration_changes)."
-            )
+        if error is not None:
+            raise CommandError(error)
+
+    @staticmethod
+    def failure(late: list[Any], limit: int, dated: bool) -> str:
+        """Why ``--check`` fails."""
+        reason = (
+            f"have existed for more than {limit} saved release(s)" if dated else "are still pending"
+        )
+        return (
+            f"{len(late)} backward-compatibility change(s) {reason}: "
+            + ", ".join(change.label for change in late)
+            + ". Finish the contract step (see show_migration_changes)."
+        )
 
     def show(self, changes: list[Any], dated: bool) -> None:
         if not changes:
