@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,22 +22,32 @@ def load_text(text: str, using: str = "other", **options: Any) -> LoadResult:
     return load(text.splitlines(keepends=True), using=using, **options)
 
 
+def reseal(manifest: dict[str, Any], body: str) -> str:
+    """The dump of `manifest` and the object lines `body`, its checksum made anew by hand.
+
+    As the format is documented: SHA-256 of the object lines, then of the manifest as
+    canonical JSON without ``sha256`` and ``signature``. (The signature cannot be remade.)
+    """
+    covered = {key: value for key, value in manifest.items() if key not in ("sha256", "signature")}
+    canonical = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    manifest = {**manifest, "sha256": hashlib.sha256((body + canonical).encode()).hexdigest()}
+    return json.dumps(manifest) + "\n" + body
+
+
 def rewrite(
     text: str, change: Callable[[list[dict[str, Any]]], None], *, rehash: bool = True
 ) -> str:
-    """The dump with its objects changed by `change` (and, by default, a fixed manifest)."""
-    import hashlib
-
+    """The dump with its objects changed by `change` (and, by default, resealed: counts
+    and checksum made to match, as someone editing the file by hand can)."""
     lines = text.splitlines()
     manifest = json.loads(lines[0])
     objects = [json.loads(line) for line in lines[1:]]
     change(objects)
     body = "".join(json.dumps(obj) + "\n" for obj in objects)
-    if rehash:
-        manifest["sha256"] = hashlib.sha256(body.encode()).hexdigest()
-        counts = dict.fromkeys(manifest["counts"], 0)
-        for obj in objects:
-            if isinstance(obj, dict) and obj.get("model") in counts:
-                counts[obj["model"]] += 1
-        manifest["counts"] = counts
-    return json.dumps(manifest) + "\n" + body
+    if not rehash:
+        return json.dumps(manifest) + "\n" + body
+    counts = dict.fromkeys(manifest["counts"], 0)
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("model") in counts:
+            counts[obj["model"]] += 1
+    return reseal({**manifest, "counts": counts}, body)

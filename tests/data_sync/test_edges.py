@@ -87,7 +87,11 @@ def test_two_dumped_rows_with_one_identity_are_refused() -> None:
     def twin(objects: list[dict[str, Any]]) -> None:
         objects.insert(1, {**objects[0], "pk": 2})
 
-    with pytest.raises(LoadFailed, match="two dumped rows resolve to the same target row"):
+    with pytest.raises(
+        InvalidDump,
+        match=r"^Lines 2 and 3 hold testapp.kind rows with the same identity \(app, name\) "
+        r"\(a, x\): a dump holds each row once",
+    ):
         load_text(rewrite(dump_text("kinds"), twin))
     assert list(Kind.objects.using("other").values_list("pk", flat=True)) == [5]
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from tidemark_core import TidemarkError
 
+from .dumping import iter_dump
 from .report import LoadResult
 from .staging import Progress
 
@@ -36,16 +41,28 @@ def progress_bar(stream: OutputWrapper) -> Iterator[Progress | None]:
         yield update
 
 
-def write_result(stream: OutputWrapper, result: LoadResult, as_json: bool) -> None:
-    """Print the result as a table with samples, or as JSON."""
+def write_results(stream: OutputWrapper, results: list[LoadResult], as_json: bool) -> None:
+    """Print the results as tables with samples, or as JSON (a list for several dumps).
+
+    When nothing changes, one line says so, once.
+    """
     if as_json:
-        stream.write(json.dumps(result.to_dict(), indent=2))
+        data: Any = [result.to_dict() for result in results]
+        stream.write(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    elif len(results) > 1 and not any(result.changed for result in results):
+        names = ", ".join(result.title for result in results)
+        stream.write(
+            f"Nothing to change in database {results[0].database!r}: the target already "
+            f"matches the dumps ({names})."
+        )
     else:
-        stream.write(result.render(), ending="")
+        stream.write("".join(result.render() for result in results), ending="")
 
 
 def run_load(
-    command: BaseCommand, work: Callable[[Progress | None], LoadResult], as_json: bool
+    command: BaseCommand,
+    work: Callable[[Progress | None], list[LoadResult]],
+    as_json: bool,
 ) -> None:
     """Run a load (or plan) with a progress bar on the command's stderr, then print it.
 
@@ -53,7 +70,59 @@ def run_load(
     """
     try:
         with progress_bar(command.stderr) as progress:
-            result = work(progress)
+            results = work(progress)
     except TidemarkError as error:
         raise CommandError(str(error)) from error
-    write_result(command.stdout, result, as_json)
+    write_results(command.stdout, results, as_json)
+
+
+def run_dump(command: BaseCommand, dataset: str, output: str, using: str, summary: bool) -> None:
+    """Dump `dataset` to the file `output` (``-``: the command's stdout).
+
+    Then, unless `summary` is False, one line on stderr: rows per model, bytes, seconds. A
+    reader that goes away (``| head``) ends the dump quietly.
+    """
+    start = time.monotonic()
+    try:
+        lines = iter_dump(dataset, using=using)
+        first = next(lines)  # the whole dump is read before a byte is written
+        size = _write(command, output, first, lines)
+    except TidemarkError as error:
+        raise CommandError(str(error)) from error
+    except BrokenPipeError:
+        _quiet_exit(command)
+    if summary:
+        manifest = json.loads(first)
+        counts = ", ".join(f"{label} {count}" for label, count in manifest["counts"].items())
+        rows = sum(manifest["counts"].values())
+        where = "stdout" if output == "-" else output
+        command.stderr.write(
+            f"Dumped {dataset} from database {using!r} to {where}: {counts or 'no models'} "
+            f"({rows} rows, {size:,} bytes, {time.monotonic() - start:.2f} s)."
+        )
+
+
+def _write(command: BaseCommand, output: str, first: str, lines: Iterator[str]) -> int:
+    """Write the dump's lines; return how many bytes they are."""
+    size = 0
+    if output == "-":
+        for text in chain([first], lines):
+            command.stdout.write(text, ending="")
+            size += len(text.encode())
+        command.stdout.flush()  # a closed pipe shows here, not at exit
+        return size
+    with open(output, "wb") as file:
+        for text in chain([first], lines):
+            data = text.encode()
+            file.write(data)
+            size += len(data)
+    return size
+
+
+def _quiet_exit(command: BaseCommand) -> None:
+    out: Any = getattr(command.stdout, "_out", None)
+    if out is not None and out is sys.stdout:
+        # Python flushes stdout once more at exit; point it at /dev/null so that this
+        # flush cannot complain about the closed pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+    raise SystemExit(1)

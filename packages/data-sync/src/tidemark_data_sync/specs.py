@@ -1,4 +1,4 @@
-"""Datasets and specs: what a dataset is, validated, and the helpers that build specs."""
+"""Specs: one model's rows and how to load them, validated, and the helpers that build them."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils.module_loading import import_string
 
-from . import conf
-from .exceptions import InvalidSpec, UnknownDataset
+from .exceptions import InvalidSpec
 
 SPEC_KEYS = frozenset(
     {
@@ -183,33 +181,66 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
     _check_keys(spec)
     model = _resolve_model(spec["model"])
     label = model._meta.label_lower
-    lookups = spec.get("filter") or {}
+    lookups = _filter(model, spec.get("filter") or {}, label)
+    delete = spec.get("delete_missing", False)
+    m2m = _names(spec, "ignore_missing_m2m", label)
+    defer = _names(spec, "defer_values", label)
+    identity = _names(spec, "identity", label)
+    _check_fields(model, label, m2m, defer, identity)
+    save_as_new = spec.get("save_as_new", False)
+    _check_save_as_new(model, label, save_as_new, identity)
+    return Spec(
+        model=model,
+        filter=lookups,
+        delete_missing=bool(delete),
+        delete_map=_delete_map(delete, lookups, label),
+        ignore_missing_m2m=m2m,
+        save_as_new=save_as_new,
+        defer_values=defer,
+        identity=identity,
+    )
+
+
+def _filter(model: type[models.Model], lookups: Any, label: str) -> dict[str, Any]:
     if not isinstance(lookups, Mapping):
         raise InvalidSpec(f"{label}: 'filter' must be a dict of lookups, not {lookups!r}.")
     try:
         str(model._base_manager.filter(**lookups).query)
+    except EmptyResultSet:
+        pass  # a filter such as pk__in=[] selects no rows, on both sides
     except (FieldError, FieldDoesNotExist, ValueError, TypeError) as error:
         raise InvalidSpec(f"{label}: invalid filter {dict(lookups)!r}: {error}") from None
-    delete = spec.get("delete_missing", False)
-    delete_map: tuple[tuple[str, str], ...] = ()
-    if isinstance(delete, Mapping):
-        pairs = delete.get("map")
-        if set(delete) != {"map"} or not isinstance(pairs, list | tuple):
-            raise InvalidSpec(
-                f"{label}: 'delete_missing' is True or {{'map': [(filter key, model), ...]}}."
-            )
-        for pair in pairs:
-            if not isinstance(pair, list | tuple) or len(pair) != 2 or pair[0] not in lookups:
-                raise InvalidSpec(
-                    f"{label}: each 'delete_missing' map entry is (filter key, model label) "
-                    f"and its key must be in the filter; got {pair!r}."
-                )
-            delete_map += ((str(pair[0]), _resolve_model(pair[1])._meta.label_lower),)
-    elif not isinstance(delete, bool):
+    return dict(lookups)
+
+
+def _delete_map(delete: Any, lookups: dict[str, Any], label: str) -> tuple[tuple[str, str], ...]:
+    if isinstance(delete, bool):
+        return ()
+    pairs = delete.get("map") if isinstance(delete, Mapping) else None
+    if not isinstance(delete, Mapping):
         raise InvalidSpec(f"{label}: 'delete_missing' must be True, False or a map dict.")
-    m2m = _names(spec, "ignore_missing_m2m", label)
-    defer = _names(spec, "defer_values", label)
-    identity = _names(spec, "identity", label)
+    if set(delete) != {"map"} or not isinstance(pairs, list | tuple):
+        raise InvalidSpec(
+            f"{label}: 'delete_missing' is True or {{'map': [(filter key, model), ...]}}."
+        )
+    result: tuple[tuple[str, str], ...] = ()
+    for pair in pairs:
+        if not isinstance(pair, list | tuple) or len(pair) != 2 or pair[0] not in lookups:
+            raise InvalidSpec(
+                f"{label}: each 'delete_missing' map entry is (filter key, model label) "
+                f"and its key must be in the filter; got {pair!r}."
+            )
+        result += ((str(pair[0]), _resolve_model(pair[1])._meta.label_lower),)
+    return result
+
+
+def _check_fields(
+    model: type[models.Model],
+    label: str,
+    m2m: tuple[str, ...],
+    defer: tuple[str, ...],
+    identity: tuple[str, ...],
+) -> None:
     for name in m2m:
         if not _field(model, name, label).many_to_many:
             raise InvalidSpec(f"{label}: 'ignore_missing_m2m' names {name!r}, not a m2m field.")
@@ -223,7 +254,11 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
             raise InvalidSpec(
                 f"{label}: 'defer_values' takes text or nullable fields; {name!r} is neither."
             )
-    save_as_new = spec.get("save_as_new", False)
+
+
+def _check_save_as_new(
+    model: type[models.Model], label: str, save_as_new: Any, identity: tuple[str, ...]
+) -> None:
     if not isinstance(save_as_new, bool):
         raise InvalidSpec(f"{label}: 'save_as_new' must be True or False.")
     pk = model._meta.pk
@@ -235,16 +270,6 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
             f"{label}: 'save_as_new' needs an auto-incrementing primary key; "
             f"{pk.name!r} is a {type(pk).__name__}."
         )
-    return Spec(
-        model=model,
-        filter=dict(lookups),
-        delete_missing=bool(delete),
-        delete_map=delete_map,
-        ignore_missing_m2m=m2m,
-        save_as_new=save_as_new,
-        defer_values=defer,
-        identity=identity,
-    )
 
 
 def _field(model: type[models.Model], name: str, label: str) -> Any:
@@ -286,71 +311,3 @@ def normalize_specs(specs: Iterable[Mapping[str, Any]]) -> list[Spec]:
                     "'save_as_new' model of this dataset."
                 )
     return result
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A resolved dataset: its name, arguments, validated specs and mappers."""
-
-    name: str
-    args: str
-    specs: list[Spec]
-    mappers: Mappers
-
-    @property
-    def models(self) -> list[type[models.Model]]:
-        """The models of the specs, each once, in spec order."""
-        return list(dict.fromkeys(spec.model for spec in self.specs))
-
-
-def datasets() -> dict[str, Any]:
-    """The project's datasets: ``TIDEMARK_DATA_SYNC_DATASETS`` imported and called.
-
-    Raises:
-        UnknownDataset: The setting is missing or does not name a callable returning a dict.
-    """
-    path = conf.datasets_path()
-    if not path:
-        raise UnknownDataset(
-            f"No datasets are defined: set {conf.DATASETS_SETTING} to the dotted path of a "
-            "callable returning {name: {'specs': callable(args) -> [spec, ...]}}."
-        )
-    try:
-        factory = import_string(path)
-    except ImportError as error:
-        raise UnknownDataset(
-            f"{conf.DATASETS_SETTING}={path!r} cannot be imported: {error}"
-        ) from None
-    result = factory()
-    if not isinstance(result, Mapping):
-        raise UnknownDataset(
-            f"{path}() must return a dict of datasets, not {type(result).__name__}."
-        )
-    return dict(result)
-
-
-def parse_name(name_args: str) -> tuple[str, str]:
-    """Split ``"NAME:ARGS"`` into its name and argument string."""
-    name, _sep, args = name_args.partition(":")
-    return name, args
-
-
-def get_dataset(name: str, args: str = "") -> Dataset:
-    """Resolve the dataset `name` with `args` into validated specs.
-
-    Raises:
-        UnknownDataset: No such dataset (the message lists the defined ones).
-        InvalidSpec: The definition or one of its specs is invalid.
-    """
-    defined = datasets()
-    if name not in defined:
-        raise UnknownDataset(
-            f"Unknown dataset {name!r}; defined: {', '.join(sorted(defined)) or 'none'}."
-        )
-    entry = defined[name]
-    if not isinstance(entry, Mapping) or not callable(entry.get("specs")):
-        raise InvalidSpec(f"Dataset {name!r} must be a dict with a callable 'specs'.")
-    mappers = entry.get("mappers") or {}
-    if not isinstance(mappers, Mapping) or not all(callable(m) for m in mappers.values()):
-        raise InvalidSpec(f"Dataset {name!r}: 'mappers' must map model labels to callables.")
-    return Dataset(name, args, normalize_specs(entry["specs"](args)), mappers)

@@ -38,13 +38,15 @@ class Command(BaseCommand):
             raise CommandError("--from and --to name the same database; nothing to sync.")
         run_load(
             self,
-            lambda progress: sync(
-                options["dataset"],
-                source=options["source"],
-                target=options["target"],
-                plan=options["plan"],
-                max_delete=options["max_delete"],
-                progress=progress,
-            ),
+            lambda progress: [
+                sync(
+                    options["dataset"],
+                    source=options["source"],
+                    target=options["target"],
+                    plan=options["plan"],
+                    max_delete=options["max_delete"],
+                    progress=progress,
+                )
+            ],
             options["json"],
         )
