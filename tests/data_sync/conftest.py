@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connections
+
 from tidemark_data_sync import LoadResult, iter_dump, load
 
 Dump = Callable[..., str]
@@ -51,3 +53,24 @@ def rewrite(
         if isinstance(obj, dict) and obj.get("model") in counts:
             counts[obj["model"]] += 1
     return reseal({**manifest, "counts": counts}, body)
+
+
+def snapshot(using: str = "other") -> dict[str, tuple[object, ...]]:
+    """Every table's rows (as a digest and a count) and every sequence's state on `using`."""
+    result: dict[str, tuple[object, ...]] = {}
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.oid::regclass::text, c.relkind FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S') "
+            "ORDER BY 1"
+        )
+        for name, kind in cursor.fetchall():
+            if kind == "S":
+                cursor.execute(f"SELECT last_value, is_called FROM {name}")
+            else:
+                cursor.execute(
+                    f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), "
+                    f"'')) FROM {name} t"
+                )
+            result[name] = tuple(cursor.fetchone())
+    return result
