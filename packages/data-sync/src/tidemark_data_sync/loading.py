@@ -12,7 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from tidemark_core import advisory_lock, history_context, require_postgresql
 from tidemark_core import quote_identifier as q
 
-from . import conf, scope
+from . import conf, scope, signing
 from .columns import m2m_fields
 from .datasets import Dataset
 from .deleting import Budget, Deleter
@@ -158,7 +158,8 @@ def run(
     """
     using = options.using
     require_postgresql(using, feature="load_dataset")
-    parts = [_open(source, dataset, options, trust) for source in sources]
+    keys = signing.settings()
+    parts = [_open(source, dataset, options, trust, keys) for source in sources]
     if context is None:
         context = {"command": "load_dataset", "database": using, **_named(parts)}
     budget = Budget(options.max_delete)
@@ -191,10 +192,16 @@ def _named(parts: list[_Part]) -> dict[str, Any]:
     return {"datasets": [part.dataset.title for part in parts]}
 
 
-def _open(source: Source, requested: Requested, options: Options, trust: bool) -> _Part:
+def _open(
+    source: Source,
+    requested: Requested,
+    options: Options,
+    trust: bool,
+    keys: tuple[tuple[str, ...], bool],
+) -> _Part:
     """Read the manifest and make every check that needs no object line."""
     dump = open_dump(source)
-    signature = check_signature(None if dump.legacy else dump.manifest)
+    signature = check_signature(None if dump.legacy else dump.manifest, *keys)
     target = target_dataset(dump, requested, options.using, trust=trust)
     check_specs(dump.manifest["specs"], target)
     if not dump.legacy:

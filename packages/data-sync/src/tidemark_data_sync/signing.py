@@ -65,12 +65,23 @@ def new_digest() -> Any:
     return hashlib.sha256()
 
 
-def check_signature(manifest: dict[str, Any] | None) -> str:
+def settings() -> tuple[tuple[str, ...], bool]:
+    """The signing keys and whether signatures are required, both validated.
+
+    Raises:
+        ImproperlyConfigured: Either setting is invalid.
+    """
+    return conf.signing_keys(), conf.require_signature()
+
+
+def check_signature(manifest: dict[str, Any] | None, keys: tuple[str, ...], required: bool) -> str:
     """Verify a manifest's signature against every configured key.
 
     Args:
         manifest: A Tidemark manifest, or None for a file that cannot carry a signature
             (a feincms3-data dump).
+        keys: The keys that verify (see `settings`).
+        required: Whether an unsigned file is refused.
 
     Returns:
         `VERIFIED`, `UNSIGNED`, or `UNCHECKED` (signed, but no key is configured here).
@@ -79,7 +90,6 @@ def check_signature(manifest: dict[str, Any] | None) -> str:
         SignatureError: The signature matches no key, or the file is unsigned while
             ``TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE`` is True.
     """
-    keys, required = conf.signing_keys(), conf.require_signature()
     signature = None if manifest is None else manifest.get("signature")
     if signature is None:
         if required:
