@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +21,8 @@ def dump_text(dataset: str, using: str = "default") -> str:
 
 
 def load_text(text: str, using: str = "other", **options: Any) -> LoadResult:
-    """Load a dump held as text."""
-    return load(text.splitlines(keepends=True), using=using, **options)
+    """Load a dump held as text (read as a binary file is: lines end at newlines only)."""
+    return load(io.BytesIO(text.encode()), using=using, **options)
 
 
 def reseal(manifest: dict[str, Any], body: str) -> str:
