@@ -50,7 +50,7 @@ def write_results(stream: OutputWrapper, results: list[LoadResult], as_json: boo
         data: Any = [result.to_dict() for result in results]
         stream.write(json.dumps(data[0] if len(data) == 1 else data, indent=2))
     elif len(results) > 1 and not any(result.changed for result in results):
-        names = ", ".join(result.title for result in results)
+        names = ", ".join(result.name for result in results)
         stream.write(
             f"Nothing to change in database {results[0].database!r}: the target already "
             f"matches the dumps ({names})."

@@ -119,6 +119,8 @@ class Deleter:
             )
         self.budget.used += total
         for key, count in counts.items():
+            if not count and key != label:
+                continue  # a cascade that finds nothing is no news
             entry = self.result.changes(key)
             kind = "deleted" if key == label else "cascaded"
             setattr(entry, kind, getattr(entry, kind) + count)

@@ -88,12 +88,16 @@ class LoadResult:
         )
 
     @property
+    def name(self) -> str:
+        """``NAME:ARGS`` (``NAME`` without arguments), or ``ad-hoc specs``."""
+        if not self.dataset:
+            return "ad-hoc specs"
+        return f"{self.dataset}:{self.args}" if self.args else self.dataset
+
+    @property
     def title(self) -> str:
         """``Dataset 'NAME:ARGS'``, or ``Ad-hoc specs``."""
-        if not self.dataset:
-            return "Ad-hoc specs"
-        name = f"{self.dataset}:{self.args}" if self.args else self.dataset
-        return f"Dataset {name!r}"
+        return f"Dataset {self.name!r}" if self.dataset else "Ad-hoc specs"
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data (what ``--json`` prints)."""
@@ -129,7 +133,9 @@ class LoadResult:
             counts = "  ".join(f"{getattr(item, c):>9}" for c in columns)
             lines.append(f"  {label:<{width}}  {counts}")
         for label, links in self.m2m.items():
-            lines.append(f"  {label}: {links['added']} links added, {links['removed']} removed")
+            if links["added"] or links["removed"]:
+                added, removed = links["added"], links["removed"]
+                lines.append(f"  {label}: {added} links added, {removed} removed")
         for label, item in self.models.items():
             for kind, values in item.samples.items():
                 if kind == "updated":
