@@ -14,7 +14,7 @@ from tests.data_sync.testapp.models import (
     Section,
     Thing,
 )
-from tidemark_data_sync import specs_for_derived_models, specs_for_models
+from tidemark_data_sync import specs_for_app_models, specs_for_derived_models, specs_for_models
 
 # Tests swap entries in and out of this dict to define datasets of their own.
 EXTRA: dict[str, Any] = {}
@@ -67,6 +67,8 @@ def named(args: str) -> list[dict[str, Any]]:
 def datasets() -> dict[str, Any]:
     return {
         "numbered": {"specs": numbered},
+        # feincms3-data's test suite defines its dataset as a list, not a function.
+        "f3app": {"specs": specs_for_app_models("f3app")},
         "named": {"specs": named},
         "catalog": {"specs": catalog},
         "places": {
