@@ -39,10 +39,7 @@ def books() -> None:
 @pytest.mark.usefixtures("books")
 def test_ad_hoc_specs_dump_and_load_without_a_dataset() -> None:
     text = dump_specs(SPECS)
-    assert (
-        text
-        == "".join(iter_dump(SPECS))[: text.index('"created"')] + text[text.index('"created"') :]
-    )
+    assert text.splitlines()[1:] == "".join(iter_dump(SPECS)).splitlines()[1:]
 
     result = load_dump(text, using="other")
 
