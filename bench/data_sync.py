@@ -8,6 +8,10 @@ and loads its dump into the emptied target, each step in its own process, so its
 and its peak RSS (``os.wait4``) are its own. ``--skip-large-anchors`` leaves out
 feincms3-data and dumpdata/loaddata at every size above the first (they take over ten
 minutes each at 600k objects) and says so in the output.
+
+Targets (the script exits non-zero when one is missed): at every size where they ran,
+Tidemark loads at least 20x faster than feincms3-data and than loaddata; at 600k objects
+(100k questions) and above, Tidemark loads in at most 60 s with a peak RSS of at most 300 MB.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from tidemark_core.devdb import database_url
 
 PROJECT = Path(__file__).resolve().parent / "data_sync_project"
 SOURCE, TARGET = "tidemark_bench_source", "tidemark_bench_target"
+MIN_RATIO = 20.0
+LARGE, MAX_SECONDS, MAX_MB = 100_000, 60.0, 300.0
 
 
 def url_for(name: str) -> str:
@@ -147,6 +153,7 @@ def main() -> int:
     print(
         f"PostgreSQL: {url_for(SOURCE).split('?')[0]} (+ {TARGET}), Python {sys.version.split()[0]}"
     )
+    missed: list[str] = []
     for number, questions in enumerate(sizes):
         recreate(SOURCE)
         recreate(TARGET)
@@ -179,18 +186,33 @@ def main() -> int:
             )
         for anchor in tools[1:]:
             theirs = results[anchor]
+            ratio = theirs["load_s"] / ours["load_s"]
             print(
-                f"  vs {anchor}: load {theirs['load_s'] / ours['load_s']:.1f}x faster, "
+                f"  vs {anchor}: load {ratio:.1f}x faster, "
                 f"dump {theirs['dump_s'] / ours['dump_s']:.1f}x faster, "
                 f"load peak RSS {theirs['load_mb'] / ours['load_mb']:.1f}x smaller"
             )
+            if ratio < MIN_RATIO:
+                missed.append(f"{objects} objects: load {ratio:.1f}x faster than {anchor}")
         print(
             f"  Tidemark load: {objects / ours['load_s']:,.0f} objects/s, "
             f"peak RSS {ours['load_mb']:.0f} MB"
         )
+        if questions >= LARGE and (ours["load_s"] > MAX_SECONDS or ours["load_mb"] > MAX_MB):
+            missed.append(
+                f"{objects} objects: load {ours['load_s']:.1f} s, {ours['load_mb']:.0f} MB"
+            )
     for name in (SOURCE, TARGET):
         with psycopg.connect(url_for("postgres"), autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    targets = (
+        f"load >= {MIN_RATIO:.0f}x faster than each anchor; at >= {LARGE * 6:,} objects "
+        f"<= {MAX_SECONDS:.0f} s and <= {MAX_MB:.0f} MB"
+    )
+    if missed:
+        print(f"\nTargets ({targets}) MISSED: " + "; ".join(missed))
+        return 1
+    print(f"\nTargets ({targets}): met")
     return 0
 
 
