@@ -116,7 +116,7 @@ def measure(tool: str, folder: Path) -> dict[str, float]:
     path = folder / f"{tool}.json"
     empty_target()
     if tool == "tidemark":
-        dump = manage("dump_dataset", "polls", "-o", str(path), "--database", "source")
+        dump = manage("dump_dataset", "polls", "-o", str(path), "--database", "source", "-v", "0")
         load = manage("load_dataset", str(path), "--database", "target")
     elif tool == "feincms3-data":
         # Its commands know only the default database.
