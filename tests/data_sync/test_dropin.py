@@ -14,6 +14,7 @@ from tidemark_data_sync import (
     DatasetMismatch,
     OutsideScope,
     dump_specs,
+    get_dataset,
     iter_dump,
     load,
     load_dump,
@@ -99,6 +100,7 @@ def test_sync_and_load_accept_a_list_of_specs() -> None:
 
     result = sync(SPECS, source="default", target="other")
 
-    assert result.dataset == ""
+    assert (result.dataset, result.name) == ("", "ad-hoc specs")
     assert Category.objects.using("other").filter(slug="books").exists()
     assert not load(io.StringIO(dump_specs(SPECS)), using="other", dataset=SPECS).changed
+    assert not sync(get_dataset("catalog", "books"), source="default", target="other").changed

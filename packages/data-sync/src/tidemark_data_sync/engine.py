@@ -119,13 +119,13 @@ class Engine:
             f"FROM {table} t2 WHERE t2.{pk} = x.dst) AS existed FROM (SELECT s.{SRC} AS src, "
             f"{dst} AS dst FROM {s} s {' '.join(joins)} ORDER BY s.{SRC} OFFSET 0) x"
         )
-        self._sql(f"CREATE UNIQUE INDEX ON {m} (src)")
         try:
+            self._sql(f"CREATE UNIQUE INDEX ON {m} (src)")
             self._sql(f"CREATE UNIQUE INDEX ON {m} (dst)")
         except DatabaseError as error:
             raise LoadFailed(
-                f"{label}: two dumped rows resolve to the same target row ({error}). "
-                "Is the 'identity' unique on the target?"
+                f"{label}: a dumped row matches several target rows, or two dumped rows the "
+                f"same one, by 'identity' ({error}). Make the identity unique on the target."
             ) from error
 
     def _new_pk(self, model: type[models.Model], unmatched: str = "TRUE") -> str:
