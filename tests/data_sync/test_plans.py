@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.data_sync.conftest import dump_text, load_text, snapshot
 from tests.data_sync.testapp.models import Category, Kind, Product, Thing
@@ -146,6 +146,11 @@ def test_dump_dataset_prints_a_one_line_summary_on_stderr(collision: str, tmp_pa
     assert out.splitlines()[1:] == path.read_text().splitlines()[1:]
     assert err.startswith("Dumped catalog from database 'default' to stdout: ")
     assert run("dump_dataset", "catalog", "-o", str(path), "-v", "0") == ("", "")
+
+
+def test_a_file_that_cannot_be_written_is_a_clear_error(collision: str, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"Cannot write the dump to .*: No such file or dir"):
+        run("dump_dataset", "catalog", "-o", str(tmp_path / "missing" / "catalog.jsonl"))
 
 
 def closed_pipe() -> io.TextIOWrapper:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import chain
-from typing import IO, Any, cast
+from typing import IO, Any, NoReturn, cast
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
@@ -91,6 +91,8 @@ def run_dump(command: BaseCommand, dataset: str, output: str, using: str, summar
         raise CommandError(str(error)) from error
     except BrokenPipeError:
         _quiet_exit(command)
+    except OSError as error:
+        raise CommandError(f"Cannot write the dump to {output}: {error.strerror}.") from error
     if summary:
         manifest = json.loads(first)
         counts = ", ".join(f"{label} {count}" for label, count in manifest["counts"].items())
@@ -119,7 +121,7 @@ def _write(command: BaseCommand, output: str, first: str, lines: Iterator[str]) 
     return size
 
 
-def _quiet_exit(command: BaseCommand) -> None:
+def _quiet_exit(command: BaseCommand) -> NoReturn:
     out: Any = getattr(command.stdout, "_out", None)
     if out is not None and out is sys.stdout:
         # Python flushes stdout once more at exit; point it at /dev/null so that this
