@@ -21,8 +21,8 @@ def sync(
     """Dump `dataset` from the database `source` and load it into `target`.
 
     The dump streams straight into the load (through a temporary file, never memory), and
-    the load runs every check a file would get. The dataset's spec function runs once
-    against each database. With `tidemark_history` installed, the changed rows' history
+    the load runs every check a file would get. A dataset given by name is resolved on each
+    side, its spec function running against that side's database. With `tidemark_history` installed, the changed rows' history
     context is ``{"command": "sync_dataset", "source": ..., "target": ..., "dataset": ...,
     "args": ...}``.
 
