@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from itertools import chain
 from typing import IO, Any, NoReturn, cast
 
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from tidemark_core import TidemarkError
 
@@ -39,6 +39,19 @@ def progress_bar(stream: OutputWrapper) -> Iterator[Progress | None]:
             bar.update(tasks[step], completed=done)
 
         yield update
+
+
+def add_load_arguments(parser: CommandParser) -> None:
+    """``--plan``, ``--max-delete N`` and ``--json``: what every loading command takes."""
+    parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
+    parser.add_argument(
+        "--max-delete",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Abort, changing nothing, when more than N rows would be deleted.",
+    )
+    parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
 
 def write_results(stream: OutputWrapper, results: list[LoadResult], as_json: bool) -> None:

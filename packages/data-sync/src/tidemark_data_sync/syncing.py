@@ -22,9 +22,9 @@ def sync(
 
     The dump streams straight into the load (through a temporary file, never memory), and
     the load runs every check a file would get. A dataset given by name is resolved on each
-    side, its spec function running against that side's database. With `tidemark_history` installed, the changed rows' history
-    context is ``{"command": "sync_dataset", "source": ..., "target": ..., "dataset": ...,
-    "args": ...}``.
+    side, its spec function running against that side's database. With `tidemark_history`
+    installed, the changed rows' history context is ``{"command": "sync_dataset", "source":
+    ..., "target": ..., "dataset": ..., "args": ...}``.
 
     Args:
         dataset: ``"NAME"`` or ``"NAME:ARGS"``, or a list of specs.
