@@ -12,7 +12,7 @@ from django.test import override_settings
 from tests.data_sync.conftest import dump_text, load_text, reseal, snapshot
 from tests.data_sync.testapp.models import Category
 from tidemark_data_sync import DatasetMismatch, SignatureError
-from tidemark_data_sync.checks import check_require_signature, check_signing_keys
+from tidemark_data_sync.checks import check_settings_valid, check_signing_key_length
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
@@ -149,55 +149,54 @@ def test_a_feincms3_data_dump_is_refused_when_signatures_are_required() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        (NEW, "must be a list of non-empty strings .* not a str"),
-        ([NEW, ""], "must be a list of non-empty strings"),
-        ([NEW, b"bytes"], "must be a list of non-empty strings .* not a list"),
-    ],
-)
-def test_e002_names_the_setting_and_what_it_takes(value: object, message: str) -> None:
+    ("value", "shown"),
+    [(NEW, "not a str."), ([NEW, ""], "not a list (every key must be a non-empty string)."),
+     ([NEW, b"bytes"], "not a list (every key must be a non-empty string).")],
+)  # fmt: skip
+def test_e004_names_the_setting_and_what_it_takes_never_the_keys(value: object, shown: str) -> None:
+    text = dump_text("catalog")
     with override_settings(TIDEMARK_DATA_SYNC_SIGNING_KEYS=value):
-        [error] = check_signing_keys()
-        assert check_require_signature() == []  # E002 says it
-
-        with pytest.raises(ImproperlyConfigured, match=message):
-            load_text("")
-    assert error.id == "tidemark_data_sync.E002"
+        [error] = check_settings_valid()
+        assert check_signing_key_length() == []
+        with pytest.raises(ImproperlyConfigured, match="TIDEMARK_DATA_SYNC_SIGNING_KEYS must be"):
+            load_text(text)
+    assert error.id == "tidemark_data_sync.E004"
     assert error.level == checks.ERROR
-    assert error.msg.startswith("TIDEMARK_DATA_SYNC_SIGNING_KEYS must be a list")
+    assert error.msg == (
+        "TIDEMARK_DATA_SYNC_SIGNING_KEYS must be a list of non-empty strings (the first signs, "
+        f'each verifies), e.g. [os.environ["DATA_SYNC_KEY"]], {shown}'
+    )
     assert NEW not in error.msg  # a key never ends up in a log
-    assert "secrets.token_urlsafe" in str(error.hint)
+    assert NEW not in str(error.hint)
 
 
 def test_w001_for_short_keys() -> None:
     with keys(NEW, "tiny-key"):
-        [warning] = check_signing_keys()
+        [warning] = check_signing_key_length()
     assert (warning.id, warning.level) == ("tidemark_data_sync.W001", checks.WARNING)
     assert warning.msg.startswith("TIDEMARK_DATA_SYNC_SIGNING_KEYS: key number 2 has fewer")
     assert "tiny-key" not in warning.msg
+    assert "secrets.token_urlsafe" in str(warning.hint)
     with keys(NEW):
-        assert check_signing_keys() == []
+        assert check_signing_key_length() == []
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("value", "message"),
     [
-        ({"TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE": "yes"}, "must be True or False, not a str"),
-        (
-            {"TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE": True},
-            "is True but TIDEMARK_DATA_SYNC_SIGNING_KEYS is empty",
-        ),
+        ("yes", "not 'yes'."),
+        (True, "not True (TIDEMARK_DATA_SYNC_SIGNING_KEYS is empty: no dump could be verified)."),
     ],
 )
-def test_e003_names_the_setting_and_what_it_takes(
-    settings: dict[str, object], message: str
-) -> None:
+def test_e005_names_the_setting_and_what_it_takes(value: object, message: str) -> None:
     text = dump_text("catalog")
-    with override_settings(**settings):
-        [error] = check_require_signature()
-        with pytest.raises(ImproperlyConfigured, match=message):
+    with override_settings(TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE=value):
+        [error] = check_settings_valid()
+        with pytest.raises(ImproperlyConfigured, match="TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE"):
             load_text(text)
-    assert error.id == "tidemark_data_sync.E003"
-    assert message.split(",")[0] in error.msg
-    assert "TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE to True" in str(error.hint)
+    assert error.id == "tidemark_data_sync.E005"
+    assert error.msg == (
+        "TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE must be True (with a key in "
+        f"TIDEMARK_DATA_SYNC_SIGNING_KEYS) or False, {message}"
+    )
+    assert str(error.hint).startswith("Set TIDEMARK_DATA_SYNC_REQUIRE_SIGNATURE to True")

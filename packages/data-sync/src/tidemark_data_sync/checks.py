@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from tidemark_core import postgresql_check
+from tidemark_core.conf import check_settings
 
 from . import conf
 
@@ -22,53 +23,27 @@ def check_postgresql(
 
 
 @register()
-def check_signing_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """``tidemark_data_sync.E002``: the signing keys are a list of strings.
+def check_settings_valid(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_data_sync.E002``-``E005``: the app's settings have accepted values."""
+    return check_settings(*conf.SETTINGS)
 
-    ``tidemark_data_sync.W001``: each key has at least 32 characters.
-    """
-    errors = _setting_error(
-        conf.signing_keys,
-        "tidemark_data_sync.E002",
-        'Set it to a list such as ["<new key>", "<old key>"], from the environment; '
-        "generate a key with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`.",
-    )
-    if errors:
-        return errors
-    short = [
-        number
-        for number, key in enumerate(conf.signing_keys(), 1)
-        if len(key) < conf.MIN_KEY_LENGTH
-    ]
+
+@register()
+def check_signing_key_length(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_data_sync.W001``: each signing key has at least 32 characters."""
+    try:
+        keys = conf.signing_keys()
+    except ImproperlyConfigured:
+        return []  # E004 says what is wrong
+    short = [str(number) for number, key in enumerate(keys, 1) if len(key) < conf.MIN_KEY_LENGTH]
     if not short:
         return []
     return [
         Warning(
-            f"{conf.SIGNING_KEYS_SETTING}: key number {', '.join(map(str, short))} has fewer "
-            f"than {conf.MIN_KEY_LENGTH} characters; a short shared key can be guessed.",
+            f"{conf.SIGNING_KEYS.name}: key number {', '.join(short)} has fewer than "
+            f"{conf.MIN_KEY_LENGTH} characters; a short shared key can be guessed.",
             hint="Generate keys with `python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))'`.",
             id="tidemark_data_sync.W001",
         )
     ]
-
-
-@register()
-def check_require_signature(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """``tidemark_data_sync.E003``: requiring signatures is True or False, with a key to check."""
-    if _setting_error(conf.signing_keys, "", ""):
-        return []  # E002 says what is wrong with the keys
-    return _setting_error(
-        conf.require_signature,
-        "tidemark_data_sync.E003",
-        f"Set {conf.REQUIRE_SIGNATURE_SETTING} to True (with at least one key in "
-        f"{conf.SIGNING_KEYS_SETTING}) or to False.",
-    )
-
-
-def _setting_error(accessor: Callable[[], object], check_id: str, hint: str) -> list[CheckMessage]:
-    try:
-        accessor()
-    except ImproperlyConfigured as error:
-        return [Error(str(error), hint=hint, id=check_id)]
-    return []

@@ -1,4 +1,4 @@
-"""What the commands share: progress bars on a terminal, errors, and the printed result."""
+"""What the commands share: a progress bar on a terminal, errors, and the printed result."""
 
 from __future__ import annotations
 
@@ -7,42 +7,21 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from itertools import chain
-from typing import IO, Any, NoReturn, cast
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from tidemark_core import TidemarkError
+from tidemark_core.progress import progress_bar
 
 from .dumping import iter_dump
 from .report import LoadResult
 from .staging import Progress
 
 
-@contextmanager
-def progress_bar(stream: OutputWrapper) -> Iterator[Progress | None]:
-    """A rich progress callback drawing on `stream` when it is a terminal, else None."""
-    if not stream.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress as Bar
-
-    console = Console(file=cast(IO[str], stream._out), force_terminal=True)
-    with Bar(console=console, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(step: str, done: int, total: int | None) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done)
-
-        yield update
-
-
-def add_load_arguments(parser: CommandParser) -> None:
-    """``--plan``, ``--max-delete N`` and ``--json``: what every loading command takes."""
+def add_load_options(parser: CommandParser) -> None:
+    """The options every loading command has: ``--plan``, ``--max-delete`` and ``--json``."""
     parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
     parser.add_argument(
         "--max-delete",
@@ -82,8 +61,8 @@ def run_load(
     Tidemark errors become a `CommandError` carrying their message.
     """
     try:
-        with progress_bar(command.stderr) as progress:
-            results = work(progress)
+        with progress_bar(command.stderr) as bar:
+            results = work(bar.update if bar is not None else None)
     except TidemarkError as error:
         raise CommandError(str(error)) from error
     write_results(command.stdout, results, as_json)

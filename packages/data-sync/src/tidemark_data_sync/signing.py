@@ -94,7 +94,7 @@ def check_signature(manifest: dict[str, Any] | None, keys: tuple[str, ...], requ
     if signature is None:
         if required:
             raise SignatureError(
-                f"The dump is not signed, and {conf.REQUIRE_SIGNATURE_SETTING} is True: "
+                f"The dump is not signed, and {conf.REQUIRE_SIGNATURE.name} is True: "
                 "dump it again where the signing keys are set. Nothing was loaded."
             )
         return UNSIGNED
@@ -107,7 +107,7 @@ def check_signature(manifest: dict[str, Any] | None, keys: tuple[str, ...], requ
     ):
         raise SignatureError(
             "The dump's signature matches none of the keys in "
-            f"{conf.SIGNING_KEYS_SETTING}: the file was altered, or it was signed with a key "
+            f"{conf.SIGNING_KEYS.name}: the file was altered, or it was signed with a key "
             "this project does not have. Nothing was loaded."
         )
     return VERIFIED

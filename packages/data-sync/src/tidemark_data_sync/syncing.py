@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .datasets import Dataset
 from .dumping import DatasetLike, iter_dump
+from .exceptions import DataSyncError
 from .loading import Options, run
 from .report import LoadResult
 from .staging import Progress
@@ -36,7 +37,14 @@ def sync(
 
     Returns:
         What changed in `target` (or would change, for a plan).
+
+    Raises:
+        DataSyncError: `source` and `target` are the same database; nothing is read.
     """
+    if source == target:
+        raise DataSyncError(
+            f"The source and the target are the same database ({source!r}); nothing to sync."
+        )
     lines = iter_dump(dataset, using=source)
     options = Options(target, plan, max_delete, False, progress)
     # A name is resolved again for the target, so that its spec function reads the target.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
-from .apply import ApplyResult, apply_migrations, target_applied_set
+from .apply import ApplyResult, SaveRelease, apply_migrations
 from .changes import Change, pending_changes, with_releases
 from .decorators import backward_compatible_model, deprecate_model, deprecated_model
 from .exceptions import (
@@ -12,8 +12,10 @@ from .exceptions import (
     FieldDeprecatedError,
     ModelDeprecatedError,
     NotNullableFieldError,
+    ReleaseNotRecorded,
 )
 from .fields import deprecated_field, new_field
+from .target import target_applied_set
 
 __version__ = _version("django-tidemark-smooth-migrations")
 
@@ -24,6 +26,8 @@ __all__ = [
     "FieldDeprecatedError",
     "ModelDeprecatedError",
     "NotNullableFieldError",
+    "ReleaseNotRecorded",
+    "SaveRelease",
     "__version__",
     "apply_migrations",
     "backward_compatible_model",

@@ -9,8 +9,12 @@ from django.apps import apps
 from django.core.checks import CheckMessage, Warning, register
 
 from tidemark_core import postgresql_check
+from tidemark_core.conf import check_core_settings, check_settings
 
+from . import conf
 from .decorators import is_backward_compatible, new_fields
+
+register(check_core_settings)
 
 
 @register()
@@ -21,6 +25,12 @@ def check_postgresql(
     return postgresql_check(
         "tidemark_smooth_migrations", "tidemark_smooth_migrations.E001", databases
     )
+
+
+@register()
+def check_settings_valid(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_smooth_migrations.E002``: the app's settings have accepted values."""
+    return check_settings(*conf.SETTINGS)
 
 
 @register()

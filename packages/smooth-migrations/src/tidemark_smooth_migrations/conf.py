@@ -1,11 +1,22 @@
-"""The settings of Tidemark smooth migrations, read lazily (never at import)."""
+"""The settings of Tidemark smooth migrations, read lazily (never at import).
+
+The migration lock's timeout is core's ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``, shared with
+``rollback_migrations`` (see `tidemark_core.migration_lock_timeout`).
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from tidemark_core.conf import Setting, whole_number
 
-DEFAULT_MAX_RELEASES = 1
+MAX_RELEASES = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES",
+    1,
+    whole_number(0),
+    "a whole number of releases (0 or more)",
+    "tidemark_smooth_migrations.E002",
+)
+SETTINGS = (MAX_RELEASES,)
+"""Every setting of the app, checked by ``manage.py check``."""
 
 
 def max_releases() -> int:
@@ -16,10 +27,4 @@ def max_releases() -> int:
     gives the contract step one release: a field added in release N+1 must be finished in
     N+2, so the check fails once a second saved release still has it.
     """
-    value = getattr(settings, "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES", DEFAULT_MAX_RELEASES)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ImproperlyConfigured(
-            "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES must be a whole number of releases "
-            f"(0 or more), not {value!r}."
-        )
-    return value
+    return MAX_RELEASES.value()

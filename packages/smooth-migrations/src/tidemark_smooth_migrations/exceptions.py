@@ -66,3 +66,12 @@ class ApplyMigrationsError(TidemarkError):
     def __init__(self, message: str, result: Any) -> None:
         self.result = result
         super().__init__(message)
+
+
+class ReleaseNotRecorded(TidemarkError):
+    """The release of a migration run cannot be, or was not, recorded.
+
+    Raised before anything is applied when the release cannot be recorded (no app records
+    releases, an unknown commit, an empty tag), or after a successful run when saving
+    failed; the message then says how to save it by hand.
+    """

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from ...cli import add_load_arguments, run_load
+from ...cli import add_load_options, run_load
 from ...loading import load_many
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE", help="The dumps; - for stdin.")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="The database to write.")
-        add_load_arguments(parser)
+        add_load_options(parser)
         parser.add_argument(
             "--ignorenonexistent",
             action="store_true",
