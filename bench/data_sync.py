@@ -5,7 +5,8 @@
 Each size is a number of questions with 5 choices each (10k questions = 60k objects). Two
 databases on one PostgreSQL server: the source is filled in SQL, then every tool dumps it
 and loads its dump into the emptied target, each step in its own process, so its wall time
-and its peak RSS (``os.wait4``) are its own. ``--skip-large-anchors`` leaves out
+and its peak RSS (``os.wait4``) are its own; every figure is the median of ``--repeat`` runs
+(3 by default) of that dump and load. ``--skip-large-anchors`` leaves out
 feincms3-data and dumpdata/loaddata at every size above the first (they take over ten
 minutes each at 600k objects) and says so in the output.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,7 +113,13 @@ def target_matches_source() -> bool:
     return results[0] == results[1]
 
 
-def measure(tool: str, folder: Path) -> dict[str, float]:
+def measure(tool: str, folder: Path, repeat: int) -> dict[str, float]:
+    """The medians of `repeat` runs of `once`: on a shared machine one run can be unlucky."""
+    runs = [once(tool, folder) for _ in range(repeat)]
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def once(tool: str, folder: Path) -> dict[str, float]:
     """Dump the source and load into the emptied target with one tool."""
     path = folder / f"{tool}.json"
     empty_target()
@@ -148,10 +156,14 @@ def main() -> int:
         action="store_true",
         help="Run only Tidemark at the sizes above the first.",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Runs of each tool at each size (medians)."
+    )
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     print(
-        f"PostgreSQL: {url_for(SOURCE).split('?')[0]} (+ {TARGET}), Python {sys.version.split()[0]}"
+        f"PostgreSQL: {url_for(SOURCE).split('?')[0]} (+ {TARGET}), Python "
+        f"{sys.version.split()[0]}; medians of {options.repeat} runs"
     )
     missed: list[str] = []
     for number, questions in enumerate(sizes):
@@ -173,7 +185,7 @@ def main() -> int:
         results = {}
         with tempfile.TemporaryDirectory() as folder:
             for tool in tools:
-                r = results[tool] = measure(tool, Path(folder))
+                r = results[tool] = measure(tool, Path(folder), options.repeat)
                 print(
                     f"  {tool:<14} {r['dump_s']:>8.2f} {r['dump_mb']:>8.0f} {r['load_s']:>8.2f} "
                     f"{r['load_mb']:>8.0f} {r['size_mb']:>8.1f}",
