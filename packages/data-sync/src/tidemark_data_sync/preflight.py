@@ -10,7 +10,7 @@ from tidemark_core import applied_migrations
 from .datasets import Dataset, get_dataset, parse_name, resolve
 from .exceptions import DatasetMismatch, InvalidDump, MissingMigrations
 from .reader import Dump
-from .specs import SPEC_KEYS
+from .specs import SPEC_KEYS, unknown_keys
 
 Requested = str | Dataset | Iterable[Mapping[str, Any]] | None
 """What the caller says the dump holds: ``"NAME[:ARGS]"``, a `Dataset`, specs, or nothing."""
@@ -60,7 +60,7 @@ def check_file_specs(file_specs: list[Any]) -> list[dict[str, Any]]:
 def _file_flags(number: int, spec: Any) -> dict[str, Any]:
     if not isinstance(spec, dict) or not isinstance(spec.get("model"), str):
         raise InvalidDump(f"The dump holds a malformed spec: {spec!r}.")
-    unknown = sorted(set(spec) - SPEC_KEYS)
+    unknown = unknown_keys(spec)
     if unknown:
         raise InvalidDump(
             f"The dump's spec {number} ({spec['model']}) has unknown keys {unknown}; a spec "

@@ -133,12 +133,17 @@ def _subclasses(cls: type[models.Model]) -> Iterator[type[models.Model]]:
         yield from _subclasses(sub)
 
 
+def unknown_keys(spec: Mapping[str, Any]) -> list[str]:
+    """The keys of `spec` that no spec may have, sorted."""
+    return sorted(set(spec) - SPEC_KEYS)
+
+
 def _check_keys(spec: Mapping[str, Any]) -> None:
     if not isinstance(spec, Mapping):
         raise InvalidSpec(f"A spec must be a dict, not {spec!r}.")
     if "model" not in spec:
         raise InvalidSpec(f"The spec {spec!r} has no 'model' key; name the model as 'app.model'.")
-    unknown = sorted(set(spec) - SPEC_KEYS)
+    unknown = unknown_keys(spec)
     if unknown:
         raise InvalidSpec(
             f"The spec for {spec['model']!r} has unknown keys {unknown}; "
