@@ -1,0 +1,51 @@
+"""Settings of the docs suite: every Tidemark app, and the ``shop`` app the examples declare.
+
+The examples in docs/ run here: Python blocks in the test process, ``manage.py`` lines of
+console blocks through Django's own ``ManagementUtility`` against the same test databases.
+"""
+
+import sys
+from pathlib import Path
+
+from tests.settings_base import *  # noqa: F403
+from tests.settings_base import BASE_APPS, databases
+
+# The examples import their models as `shop.models`, as a project of their own would.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "project"))
+
+INSTALLED_APPS = [
+    *BASE_APPS,
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.postgres",
+    "pgtrigger",
+    "tidemark_core",
+    "tidemark_history",
+    "tidemark_migration_state",
+    "tidemark_smooth_migrations",
+    "tidemark_data_sync",
+    "shop",
+]
+# The pages use a second database as the other environment ("staging").
+DATABASES = databases("docs", "staging")
+# Each page gets a migrations package of its own for `shop` (tests/docs/pages.py).
+MIGRATION_MODULES = {"shop": None}
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
