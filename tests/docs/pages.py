@@ -99,9 +99,12 @@ class Page:
         elif target.startswith(f"{APP}/migrations/"):
             name = Path(target).name
             (self.directory / "code" / self.package / name).write_text(source)
+            self.migrate(make=False)
         elif target.startswith(f"{APP}/") and target.endswith(".py") and target != f"{APP}/models.py":
             self.module_block(example, target[:-3].replace("/", "."))
         else:
+            # A class declared again is the model's next release: it replaces the previous.
+            forget_models(APP, _class_names(source))
             before = dict(apps.all_models[APP])
             _exec(example, example.namespace)
             self.publish_models()
@@ -150,9 +153,10 @@ class Page:
             setattr(module, model.__name__, model)
             self.models[model.__name__] = model
 
-    def migrate(self) -> None:
+    def migrate(self, make: bool = True) -> None:
         """What a reader runs after declaring models: makemigrations, then migrate."""
-        call_command("makemigrations", APP, interactive=False, verbosity=0)
+        if make:
+            call_command("makemigrations", APP, interactive=False, verbosity=0)
         for alias in ALIASES:
             call_command("migrate", APP, database=alias, verbosity=0)
 
@@ -188,6 +192,10 @@ class Page:
         for alias in ALIASES:
             drop_tables(alias, [APP])
             connections[alias].close()
+
+
+def _class_names(source: str) -> list[str]:
+    return [node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef)]
 
 
 def _only_settings(source: str) -> bool:
