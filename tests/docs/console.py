@@ -7,7 +7,8 @@ What each command may be, and how it is checked:
 - ``python manage.py …`` (or ``./manage.py``, ``manage.py``): runs for real, in the test
   process through Django's ``ManagementUtility`` (what ``manage.py`` runs), against the
   suite's test databases, in the page's working directory. It must exit 0, or non-zero when
-  its shown output has a ``CommandError:`` line; every shown output line must be printed
+  its shown output has a ``CommandError:`` or ``SystemCheckError:``
+  line; every shown output line must be printed
   (see `tests.docs.output`).
 - ``make TARGET… [VAR=value]``: each target is one of the Makefile's, each variable one it
   reads.
@@ -42,6 +43,8 @@ MANAGE = ("manage.py", "./manage.py")
 ANCHORS = {"django-rollback", "django-smooth-migrations", "django-pghistory", "feincms3-data"}
 PIP_FLAGS = {"-U", "--upgrade", "--pre", "--no-index"}
 PIP_OPTIONS = {"-f", "--find-links"}
+# Shown output with one of these lines is the output of a command that fails (exits non-zero).
+FAILURES = ("CommandError:", "SystemCheckError:")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -117,7 +120,7 @@ def run(command: Command) -> None:
 
 def _manage(arguments: list[str], environment: dict[str, str], command: Command) -> None:
     code, printed = call_manage(arguments, environment)
-    expect_failure = any(line.startswith("CommandError:") for line in command.output)
+    expect_failure = any(line.startswith(FAILURES) for line in command.output)
     if (code != 0) != expect_failure:
         wanted = "fail" if expect_failure else "succeed"
         raise ConsoleError(
