@@ -20,9 +20,11 @@ def forget_models(app_label: str, names: Iterable[str] | None = None) -> None:
     from tidemark_history.tracking import _specs
 
     registered = apps.all_models[app_label]
-    chosen = set(registered.values()) if names is None else {
-        model for model in registered.values() if model.__name__ in set(names)
-    }
+    chosen = (
+        set(registered.values())
+        if names is None
+        else {model for model in registered.values() if model.__name__ in set(names)}
+    )
     for model in list(chosen):
         chosen.update(spec.event_model for spec in _specs.get(model, []))
     for model in chosen:

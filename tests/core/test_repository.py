@@ -112,7 +112,9 @@ def test_bump_version_changes_every_distribution(tmp_path: Path) -> None:
         assert meta["version"] == "0.2.0"
         if package.name != "core":
             assert "django-tidemark-core==0.2.0" in meta["dependencies"]
-            assert meta["optional-dependencies"]["psycopg"] == ["django-tidemark-core[psycopg]==0.2.0"]
+            assert meta["optional-dependencies"]["psycopg"] == [
+                "django-tidemark-core[psycopg]==0.2.0"
+            ]
     changelog = (copy / "CHANGELOG.md").read_text()
     assert "## 0.2.0" in changelog
     # The unreleased entries now stand under the new version, and Unreleased starts empty.

@@ -216,7 +216,9 @@ def check_pip(arguments: list[str]) -> None:
 def check_requirement(text: str) -> None:
     """`text` is one of this repository's distributions, extras and versions, or its wheel."""
     known = distributions()
-    wheel = re.fullmatch(r"dist/(?P<name>[a-z_]+)-(?P<version>[^-]+)-py3-none-any\.whl(?P<extras>\[.*\])?", text)
+    wheel = re.fullmatch(
+        r"dist/(?P<name>[a-z_]+)-(?P<version>[^-]+)-py3-none-any\.whl(?P<extras>\[.*\])?", text
+    )
     if wheel:
         text = f"{wheel['name']}{wheel['extras'] or ''}=={wheel['version']}"
     try:

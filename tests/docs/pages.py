@@ -100,7 +100,9 @@ class Page:
             name = Path(target).name
             (self.directory / "code" / self.package / name).write_text(source)
             self.migrate(make=False)
-        elif target.startswith(f"{APP}/") and target.endswith(".py") and target != f"{APP}/models.py":
+        elif (
+            target.startswith(f"{APP}/") and target.endswith(".py") and target != f"{APP}/models.py"
+        ):
             self.module_block(example, target[:-3].replace("/", "."))
         else:
             # A class declared again is the model's next release: it replaces the previous.

@@ -64,7 +64,9 @@ def write_migrations(files: dict[str, str]) -> None:
     """Add migration files to the page's migrations package of ``shop``."""
     directory = Path(import_module(settings.MIGRATION_MODULES["shop"]).__path__[0])
     for name, body in files.items():
-        (directory / f"{name}.py").write_text(_HEADER + textwrap.indent(textwrap.dedent(body), "    "))
+        (directory / f"{name}.py").write_text(
+            _HEADER + textwrap.indent(textwrap.dedent(body), "    ")
+        )
 
 
 def git_release(tag: str) -> str:

@@ -24,18 +24,25 @@ def page(tmp_path: Path, text: str) -> Page:
 
 def test_shown_output_must_be_printed_in_order() -> None:
     printed = "Running rollback from commit \"3f2c9e01\" ['v1.2.0']\n  one\n  two\nDone."
-    assert missing_output(['Running rollback from commit "a81b…" [\'v1.2.0\']'], printed) is None
+    assert missing_output(["Running rollback from commit \"a81b…\" ['v1.2.0']"], printed) is None
     assert missing_output(["one", "...", "Done."], printed) is None
     assert missing_output(["two", "one"], printed) == (
         "line 2 of the shown output is not in what the command printed "
         "(after the lines matched before it): 'one'"
     )
     assert missing_output(["Done!"], printed) is not None
-    assert missing_output(["curr >>> 2026-11-20 14:02:11 state"], "curr >>>  2027-01-02 03:04:05   state") is None
+    assert (
+        missing_output(
+            ["curr >>> 2026-11-20 14:02:11 state"], "curr >>>  2027-01-02 03:04:05   state"
+        )
+        is None
+    )
 
 
 def test_console_blocks_split_into_commands_and_output() -> None:
-    prompted = console.parse("# a comment\n$ ./manage.py check\nSystem check identified no issues\n$ make test\n")
+    prompted = console.parse(
+        "# a comment\n$ ./manage.py check\nSystem check identified no issues\n$ make test\n"
+    )
     assert [(command.text, command.output) for command in prompted] == [
         ("./manage.py check", ["System check identified no issues"]),
         ("make test", []),
