@@ -8,44 +8,18 @@ import sys
 from pathlib import Path
 
 from tests.settings_base import *  # noqa: F403
-from tests.settings_base import BASE_APPS, databases
+from tests.settings_base import ADMIN_MIDDLEWARE, ADMIN_TEMPLATES, ALL_APPS, databases
 
 # The examples import their models as `shop.models`, as a project of their own would.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "project"))
 
 INSTALLED_APPS = [
-    *BASE_APPS,
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.admin",
-    "django.contrib.postgres",
-    "pgtrigger",
-    "tidemark_core",
-    "tidemark_history",
-    "tidemark_migration_state",
-    "tidemark_smooth_migrations",
-    "tidemark_data_sync",
+    *ALL_APPS,
     "shop",
 ]
 # The pages use a second database as the other environment ("staging").
 DATABASES = databases("docs", "staging")
 # Each page gets a migrations package of its own for `shop` (tests/docs/pages.py).
 MIGRATION_MODULES = {"shop": None}
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-]
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ]
-        },
-    }
-]
+MIDDLEWARE = ADMIN_MIDDLEWARE
+TEMPLATES = ADMIN_TEMPLATES
