@@ -19,6 +19,8 @@ INSTALLED_APPS = [
 ]
 # The pages use a second database as the other environment ("staging").
 DATABASES = databases("docs", "staging")
+# The pages have no use for the suites' SQLite alias (and a reader's project has none).
+del DATABASES["lite"]
 # Each page gets a migrations package of its own for `shop` (tests/docs/pages.py).
 MIGRATION_MODULES = {"shop": None}
 MIDDLEWARE = ADMIN_MIDDLEWARE
