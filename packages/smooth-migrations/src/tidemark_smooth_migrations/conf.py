@@ -23,3 +23,22 @@ def max_releases() -> int:
             f"(0 or more), not {value!r}."
         )
     return value
+
+
+def lint_baseline() -> dict[str, str]:
+    """``TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE`` (default ``{}``).
+
+    Per app label, the last migration that was deployed before the project adopted the
+    linter: that migration and every earlier one of its app are not linted, e.g.
+    ``{"shop": "0042_order_total"}``.
+    """
+    value = getattr(settings, "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(name, str) and key and name
+        for key, name in value.items()
+    ):
+        raise ImproperlyConfigured(
+            "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must map app labels to migration names, "
+            f"e.g. {{'shop': '0042_order_total'}}, not {value!r}."
+        )
+    return dict(value)
