@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db import models
@@ -45,10 +46,8 @@ class AddForeignKeyNotValid(AddField):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         field = model._meta.get_field(self.name)
-        plain = field.clone()
+        plain = copy.copy(field)
         plain.db_constraint = False
-        plain.set_attributes_from_name(self.name)
-        plain.model = model
         if not self.preserve_default:
             plain.default = self.field.default
         schema_editor.add_field(model, plain)

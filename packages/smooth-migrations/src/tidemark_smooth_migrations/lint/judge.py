@@ -29,6 +29,7 @@ class Scope:
     facts: Facts
     atomic: bool
     trigger_fed: set[str] = field(default_factory=set)
+    round_trips: set[int] = field(default_factory=set)
     issues: list[Issue] = field(default_factory=list)
 
     @property
@@ -243,13 +244,15 @@ def _drop_column(scope: Scope, unit: Unit, statement: Statement, position: int) 
 
 
 def _rename_column(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
+    if id(statement) in scope.round_trips:
+        return
     if scope.existing(statement.table) and scope.old_column(statement):
         scope.add(Issue.at("PG014", unit, statement, texts.rename_column(statement),
                            texts.fix_pg014(unit, statement)))
 
 
 def _rename_table(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
-    if scope.existing(statement.table):
+    if scope.existing(statement.table) and id(statement) not in scope.round_trips:
         scope.add(Issue.at("PG015", unit, statement, texts.rename_table(statement),
                            texts.fix_pg015(statement)))
     if statement.table and statement.name and statement.table in scope.facts.tables:

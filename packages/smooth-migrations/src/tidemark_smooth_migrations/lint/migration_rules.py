@@ -22,6 +22,8 @@ _LOCK_TIMEOUT_OFF = ("0", "0ms", "0s", "default")
 def judge_migration(key: Key, migration: Migration, units: list[Unit], facts: Facts) -> list[Issue]:
     """Every issue of one migration, its statements' and its own."""
     scope = Scope(key, facts, bool(migration.atomic), trigger_fed=_trigger_fed(units))
+    if scope.atomic:
+        scope.round_trips = _round_trips(units)
     for unit in units:
         _record_relaxed(scope, unit)
         judge_unit(scope, unit)
@@ -40,6 +42,34 @@ def _trigger_fed(units: list[Unit]) -> set[str]:
             if statement.kind == "create_function":
                 fed.update(statement.detail["inserts"])
     return fed
+
+
+def _round_trips(units: list[Unit]) -> set[int]:
+    # Renames undone later in the same transaction (Django renames a table and back when
+    # only the model's name changes): the running release never sees the other name.
+    renames = [
+        s for unit in units for s in unit.statements if s.kind in ("rename_table", "rename_column")
+    ]
+    undone: set[int] = set()
+    for index, first in enumerate(renames):
+        origin, current = _rename_ends(first)
+        chain = [first]
+        for later in renames[index + 1 :]:
+            if later.kind == first.kind and _rename_ends(later)[0] == current and (
+                first.kind == "rename_table" or later.table == first.table
+            ):
+                chain.append(later)
+                current = _rename_ends(later)[1]
+                if current == origin:
+                    undone.update(id(statement) for statement in chain)
+                    break
+    return undone
+
+
+def _rename_ends(statement: Statement) -> tuple[str | None, str | None]:
+    if statement.kind == "rename_table":
+        return statement.table, statement.name
+    return statement.column, statement.detail.get("new_name")
 
 
 def _record_relaxed(scope: Scope, unit: Unit) -> None:

@@ -93,8 +93,20 @@ def inline_fk(statement: Statement) -> str:
 
 
 def constraint(statement: Statement) -> str:
-    kind = statement.detail["type"].upper()
-    return f"ADD CONSTRAINT {_q(statement.name)} {kind} on {statement.table} is validated at once."
+    kind, name, table = statement.detail["type"], _q(statement.name), statement.table
+    if kind in ("unique", "primary key"):
+        return (
+            f"ADD CONSTRAINT {name} {kind.upper()} builds its index on {table} under the table "
+            "lock; the previous release's INSERTs of duplicates start failing too."
+        )
+    if kind == "foreign key":
+        return (
+            f"ADD CONSTRAINT {name} FOREIGN KEY checks every row of {table} against "
+            f"{statement.detail['references']} at once."
+        )
+    if kind == "exclude":
+        return f"ADD CONSTRAINT {name} EXCLUDE builds its index on {table} under the table lock."
+    return f"ADD CONSTRAINT {name} CHECK checks every row of {table} at once."
 
 
 FIX_PG004 = (
@@ -130,10 +142,10 @@ def fix_pg010(statement: Statement) -> str:
 
 def no_db_default(statement: Statement, field: Any) -> str:
     column = f"{statement.table}.{statement.column}"
-    if field is not None and not field.has_default():
-        how = "The column has no default in the database"
-    elif field is not None and field.blank and field.get_default() == "":
+    if field is not None and field.blank and not field.has_default() and field.empty_strings_allowed:
         how = "Django fills the existing rows with '' (blank=True) and then drops the default"
+    elif field is None or not field.has_default():
+        how = "The column has no default in the database"
     else:
         how = "Django fills the existing rows with the field's default and then drops it"
     return (
