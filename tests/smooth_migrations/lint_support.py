@@ -19,6 +19,7 @@ import tidemark_smooth_migrations as smooth
 from tests.migration_support import drop_tables
 
 APP = "lintapp"
+HEAD = "class Migration(migrations.Migration):\n"
 MODULE = "tests.smooth_migrations.lintapp.models"
 
 
@@ -112,3 +113,20 @@ def codes(result: smooth.LintResult) -> list[tuple[str, str]]:
 
 def errors(result: smooth.LintResult) -> list[tuple[str, str]]:
     return [(f.code, f.migration[1]) for f in result.findings if f.severity == "error"]
+
+
+def empty(lintapp: LintApp, models_: Mapping[str, Any], *operations: str, atomic: bool = True) -> str:
+    """``makemigrations --empty``, then the developer writes `operations` into it."""
+    define(models_)
+    before = set(lintapp.names())
+    call_command("makemigrations", APP, empty=True, verbosity=0)
+    [name] = sorted(set(lintapp.names()) - before)
+    body = "".join(f"        {operation},\n" for operation in operations)
+    lintapp.edit(name, "operations = [\n    ]", f"operations = [\n{body}    ]")
+    lintapp.edit(
+        name, "from django.db import migrations",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import migrations, models",
+    )
+    if not atomic:
+        lintapp.edit(name, HEAD, HEAD + "    atomic = False\n")
+    return name

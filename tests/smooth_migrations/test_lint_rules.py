@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 import tidemark_smooth_migrations as smooth
-from tests.smooth_migrations.lint_support import LintApp, codes, errors
+from tests.smooth_migrations.lint_support import LintApp, codes, empty, errors
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
@@ -229,10 +229,13 @@ def test_pg006_quiet_for_add_constraint_not_valid_then_validate(lintapp: LintApp
     check = models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_positive")
     name = two_releases(lintapp, order(Meta={"constraints": [check]}))
     lintapp.edit(name, "migrations.AddConstraint(", "AddConstraintNotValid(")
-    lintapp.edit(name, "from django.db import", "from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint\nfrom django.db import")
-    validate = lintapp.release({"Order": order(Meta={"constraints": [check]})}, name="validate") if False else None
-    assert validate is None
+    lintapp.edit(name, "from django.db import", "from django.contrib.postgres.operations import AddConstraintNotValid\nfrom django.db import")
+    validate = empty(lintapp, {"Order": order(Meta={"constraints": [check]})},
+                     'ValidateConstraint("order", "order_total_positive")')
+    lintapp.edit(validate, "from django.db import", "from django.contrib.postgres.operations import ValidateConstraint\nfrom django.db import")
+
     assert quiet(lintapp.lint(name))
+    assert quiet(lintapp.lint(validate))
 
 
 # PG007: SET NOT NULL.

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, models
 
 import tidemark_smooth_migrations as smooth
-from tests.smooth_migrations.lint_support import LintApp, codes, errors
+from tests.smooth_migrations.lint_support import LintApp, codes, empty, errors
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
@@ -23,24 +23,6 @@ def order(**extra: Any) -> dict[str, Any]:
 
 def quiet(result: smooth.LintResult) -> bool:
     return result.findings == [] and not result.failed(warnings_as_errors=True)
-
-
-def empty(lintapp: LintApp, models_: dict[str, Any], *operations: str, atomic: bool = True) -> str:
-    """``makemigrations --empty``, then the developer writes `operations` into it."""
-    from django.core.management import call_command
-
-    from tests.smooth_migrations.lint_support import define
-
-    define(models_)
-    before = set(lintapp.names())
-    call_command("makemigrations", "lintapp", empty=True, verbosity=0)
-    [name] = sorted(set(lintapp.names()) - before)
-    body = "".join(f"        {operation},\n" for operation in operations)
-    lintapp.edit(name, "operations = [\n    ]", f"operations = [\n{body}    ]")
-    lintapp.edit(name, "from django.db import migrations", SMOOTH + " migrations, models")
-    if not atomic:
-        lintapp.edit(name, HEAD, HEAD + "    atomic = False\n")
-    return name
 
 
 # PG012: dropping columns.
