@@ -23,20 +23,23 @@ HEAD = "class Migration(migrations.Migration):\n"
 MODULE = "tests.smooth_migrations.lintapp.models"
 
 
-def forget_models() -> None:
-    apps.all_models[APP].clear()
+def forget_models(app: str = APP) -> None:
+    apps.all_models[app].clear()
     apps.clear_cache()
 
 
-def define(models_: Mapping[str, Mapping[str, Any]]) -> dict[str, type[models.Model]]:
-    """Replace lintapp's models with `models_`: name → fields (and an optional "Meta" dict)."""
-    forget_models()
+def define(
+    models_: Mapping[str, Mapping[str, Any]], app: str = APP, module: str = MODULE
+) -> dict[str, type[models.Model]]:
+    """Replace the app's models with `models_`: name → fields (and optional "Meta" and
+    "decorators")."""
+    forget_models(app)
     made = {}
     for name, spec in models_.items():
         attrs = dict(spec)
-        meta = {"app_label": APP, **attrs.pop("Meta", {})}
+        meta = {"app_label": app, **attrs.pop("Meta", {})}
         decorators = attrs.pop("decorators", ())
-        attrs.update({"__module__": MODULE, "Meta": type("Meta", (), meta)})
+        attrs.update({"__module__": module, "Meta": type("Meta", (), meta)})
         model: Any = type(name, (models.Model,), attrs)
         for decorator in decorators:
             model = decorator(model)
@@ -45,17 +48,19 @@ def define(models_: Mapping[str, Mapping[str, Any]]) -> dict[str, type[models.Mo
 
 
 class LintApp:
-    """lintapp's migrations package for one test."""
+    """An app's migrations package for one test (lintapp's by default)."""
 
-    def __init__(self, directory: Path, package: str) -> None:
+    def __init__(self, directory: Path, package: str, app: str = APP, module: str = MODULE) -> None:
         self.directory = directory
         self.package = package
+        self.app = app
+        self.module = module
 
     def release(self, models_: Mapping[str, Mapping[str, Any]], name: str | None = None) -> str:
         """Define the models and run makemigrations; the name of the migration it wrote."""
-        define(models_)
+        define(models_, self.app, self.module)
         before = set(self.names())
-        call_command("makemigrations", APP, name=name, interactive=False, verbosity=0)
+        call_command("makemigrations", self.app, name=name, interactive=False, verbosity=0)
         [written] = sorted(set(self.names()) - before)
         return written
 
@@ -81,29 +86,34 @@ class LintApp:
         assumed unless said otherwise (rule PG100 has tests of its own)."""
         kwargs.setdefault("lock_timeout", True)
         if names:
-            kwargs["migrations"] = [(APP, name) for name in names]
+            kwargs["migrations"] = [(self.app, name) for name in names]
         else:
-            kwargs.setdefault("app_label", APP)
+            kwargs.setdefault("app_label", self.app)
         return smooth.lint_migrations(**kwargs)
 
 
-@pytest.fixture
-def lintapp(tmp_path: Path) -> Iterator[LintApp]:
+def temporary_app(tmp_path: Path, app: str = APP, module: str = MODULE) -> Iterator[LintApp]:
+    """The body of a fixture: a temporary migrations package for `app`, cleaned up after."""
     package = f"lint_migrations_{uuid.uuid4().hex[:12]}"
     directory = tmp_path / package
     directory.mkdir()
     (directory / "__init__.py").write_text("")
     sys.path.insert(0, str(tmp_path))
     try:
-        with override_settings(MIGRATION_MODULES={APP: package}):
-            yield LintApp(directory, package)
+        with override_settings(MIGRATION_MODULES={app: package}):
+            yield LintApp(directory, package, app, module)
     finally:
-        forget_models()
+        forget_models(app)
         sys.path.remove(str(tmp_path))
-        for module in [m for m in sys.modules if m.startswith(package)]:
-            del sys.modules[module]
+        for name in [m for m in sys.modules if m.startswith(package)]:
+            del sys.modules[name]
         for alias in ("default", "other"):
-            drop_tables(alias, [APP])
+            drop_tables(alias, [app])
+
+
+@pytest.fixture
+def lintapp(tmp_path: Path) -> Iterator[LintApp]:
+    yield from temporary_app(tmp_path)
 
 
 def codes(result: smooth.LintResult) -> list[tuple[str, str]]:
