@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.apps import apps
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 from tidemark_core import postgresql_check
 
+from .conf import lint_baseline
 from .decorators import is_backward_compatible, new_fields
 
 
@@ -47,3 +49,19 @@ def check_new_fields_enforced(app_configs: Any = None, **kwargs: Any) -> list[Ch
                     )
                 )
     return messages
+
+
+@register()
+def check_lint_baseline(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_smooth_migrations.E002``: the linter's baseline setting has the right shape."""
+    try:
+        lint_baseline()
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                str(error),
+                hint="Set it to a dict of app label to migration name, or remove it.",
+                id="tidemark_smooth_migrations.E002",
+            )
+        ]
+    return []
