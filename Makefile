@@ -37,7 +37,7 @@ test-psycopg2: $(HATCH)  ## Run the history and data-sync suites with psycopg2 (
 demo: $(HATCH)  ## Migrate and serve the example project on http://127.0.0.1:8000/.
 	$(HATCH) run demo:serve
 
-lint: $(HATCH)  ## ruff format check, ruff and mypy (strict) on the sources.
+lint: $(HATCH)  ## ruff (format, rules, complexity), mypy (strict) and the import contracts.
 	$(HATCH) run lint:all
 
 docs: $(HATCH)  ## Build the documentation site into site/ (mkdocs --strict).

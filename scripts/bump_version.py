@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-ROOT = Path.cwd()
+ROOT = Path(__file__).resolve().parent.parent
 VERSION = re.compile(r"^\d+\.\d+\.\d+((a|b|rc)\d+)?$")
 
 

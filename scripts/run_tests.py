@@ -6,6 +6,8 @@ proves each app works alone; integration/ installs all of them. Usage:
     python scripts/run_tests.py [SUITE ...] [PYTEST_ARGS ...]
 
 Arguments naming a suite select it (all suites when none is named); the others go to pytest.
+A run of every suite with no pytest arguments fails when branch coverage falls below the
+floor set in pyproject.toml (``fail_under``); partial runs only report it.
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ def main(argv: list[str]) -> int:
         for key, value in _counts(report).items():
             totals[key] += value
     subprocess.call([sys.executable, "-m", "coverage", "combine", "--quiet"], cwd=ROOT)
-    subprocess.call([sys.executable, "-m", "coverage", "report"], cwd=ROOT)
+    whole_run = not names and not pytest_args
+    floor = [] if whole_run else ["--fail-under=0"]
+    if subprocess.call([sys.executable, "-m", "coverage", "report", *floor], cwd=ROOT) != 0:
+        failed_suites.append("coverage below the floor (fail_under in pyproject.toml)")
     if failed_suites:
         print(f"\nFailed suites: {', '.join(failed_suites)}")
     print(

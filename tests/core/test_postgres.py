@@ -7,9 +7,11 @@ from django.db import connection
 
 from tidemark_core import (
     NotPostgreSQL,
+    UnknownDatabase,
     is_postgresql,
     postgresql_check,
     quote_identifier,
+    require_database,
     require_postgresql,
     server_version,
 )
@@ -57,3 +59,13 @@ def test_quote_identifier_round_trips_any_name(name: str) -> None:
 def test_quote_identifier_rejects_nul() -> None:
     with pytest.raises(ValueError, match="NUL"):
         quote_identifier("a\x00b")
+
+
+def test_unknown_aliases_are_named_with_the_configured_ones() -> None:
+    assert require_database("other") == "other"
+    message = "The database 'prod' is not configured; configured aliases: default, other, lite."
+    with pytest.raises(UnknownDatabase) as error:
+        require_database("prod")
+    assert str(error.value) == message
+    with pytest.raises(UnknownDatabase):
+        require_postgresql("prod")

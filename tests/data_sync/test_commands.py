@@ -75,9 +75,9 @@ def test_command_errors_are_precise(tmp_path: Path) -> None:
         run("dump_dataset", "nope")
     with pytest.raises(CommandError, match="does not exist"):
         run("load_dataset", str(tmp_path / "missing.jsonl"))
-    with pytest.raises(CommandError, match="Unknown database 'prod'"):
+    with pytest.raises(CommandError, match="The database 'prod' is not configured"):
         run("sync_dataset", "catalog", "--from", "default", "--to", "prod")
-    with pytest.raises(CommandError, match="name the same database"):
+    with pytest.raises(CommandError, match="are the same database"):
         run("sync_dataset", "catalog", "--from", "default", "--to", "default")
     with pytest.raises(CommandError, match="needs PostgreSQL"):
         run("sync_dataset", "catalog", "--from", "default", "--to", "lite")
@@ -150,13 +150,13 @@ class Terminal(io.StringIO):
 def test_progress_bars_only_on_a_terminal() -> None:
     from django.core.management.base import OutputWrapper
 
-    from tidemark_data_sync.cli import progress_bar
+    from tidemark_core.progress import progress_bar
 
     with progress_bar(OutputWrapper(io.StringIO())) as quiet:
         assert quiet is None
     terminal = Terminal()
     with progress_bar(OutputWrapper(terminal)) as progress:
         assert progress is not None
-        progress("Reading the dump", 5, 10)
-        progress("Reading the dump", 10, 10)
+        progress.update("Reading the dump", 5, 10)
+        progress.update("Reading the dump", 10, 10)
     assert "Reading the dump" in terminal.getvalue()

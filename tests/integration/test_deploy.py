@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-import tidemark_migration_state
+import tidemark_migration_state.recording
 from tests.migration_sources import ALPHA_0001, add_field
 from tests.migration_support import Release, releases
 from tidemark_core import applied_migrations
@@ -126,7 +126,7 @@ def test_a_state_that_cannot_be_saved_after_the_run_says_how_to_save_it(
     def refuse(*args: object, **kwargs: object) -> None:
         raise MigrationStateError("The disk is full.")
 
-    monkeypatch.setattr(tidemark_migration_state, "save_state", refuse)
+    monkeypatch.setattr(tidemark_migration_state.recording, "save_state", refuse)
     release(alpha={"0001_initial": ALPHA_0001})
 
     with pytest.raises(CommandError) as caught:
@@ -164,7 +164,7 @@ def test_command_line_tags_leave_the_app_label_alone_and_the_lock_is_released(
 
 
 def test_moving_migration_state_itself_to_a_target_is_refused(release: Release) -> None:
-    with pytest.raises(CommandError, match="cannot record a release while moving"):
+    with pytest.raises(CommandError, match="Cannot record a release while moving"):
         deploy("tidemark_migration_state", "zero", save_state=True, commit=V1)
 
     assert ("tidemark_migration_state", "0001_initial") in applied_migrations()

@@ -56,7 +56,17 @@ def test_e002_when_the_configured_release_commit_is_not_a_sha(
     [error] = check_release_commit()
 
     assert error.id == "tidemark_migration_state.E002"
-    assert "'release-42' is not a git commit" in error.msg
+    assert error.msg == (
+        "The environment variable TIDEMARK_RELEASE_COMMIT must be 4 to 64 hexadecimal digits, "
+        "such as the output of `git rev-parse HEAD`, not 'release-42'."
+    )
     assert "git rev-parse HEAD" in (error.hint or "")
     with override_settings(TIDEMARK_MIGRATION_STATE_COMMIT="AB12cd34"):
         assert check_release_commit() == []
+    with override_settings(TIDEMARK_MIGRATION_STATE_COMMIT="  "):  # blank: the variable counts
+        [error] = check_release_commit()
+        assert "TIDEMARK_RELEASE_COMMIT" in error.msg
+    with override_settings(TIDEMARK_MIGRATION_STATE_COMMIT="main"):
+        [error] = check_release_commit()
+    assert error.msg.startswith("TIDEMARK_MIGRATION_STATE_COMMIT must be 4 to 64 hexadecimal")
+    assert "'main'" in error.msg

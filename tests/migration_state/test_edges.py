@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from tidemark_core import MIGRATION_LOCK, applied_migrations
 from tidemark_migration_state import (
+    MigrationStateError,
     ReleaseUnknown,
     StateNotFound,
     current_release,
@@ -50,7 +51,7 @@ def test_saves_and_rollbacks_wait_for_the_migration_lock(project: Project) -> No
     try:
         with holder.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [MIGRATION_LOCK])
-        with override_settings(TIDEMARK_MIGRATION_STATE_LOCK_TIMEOUT=0.2):
+        with override_settings(TIDEMARK_MIGRATION_LOCK_TIMEOUT=0.2):
             with pytest.raises(
                 CommandError, match=r"Could not acquire the lock 'tidemark\.migrations'"
             ):
@@ -101,7 +102,7 @@ def test_small_paths(project: Project) -> None:
     assert str(row) == "aaaaaaaaaaaa on 'default'"
     with pytest.raises(StateNotFound, match="not both"):
         find_state(commit="a", tag="v1")
-    with pytest.raises(ValueError, match="belongs to 'default', not 'other'"):
+    with pytest.raises(MigrationStateError, match="belongs to 'default', not 'other'"):
         plan_rollback(state, using="other")
     command("rollback_migrations", "-c", "aaaa", "--no-input")
     assert (

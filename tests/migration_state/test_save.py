@@ -221,4 +221,4 @@ def test_check_reports_drift_and_exits_non_zero(project: Project) -> None:
 
 def test_public_api_names() -> None:
     assert state_api.saved_states.__module__ == "tidemark_migration_state.states"
-    assert state_api.save_state.__module__ == "tidemark_migration_state.states"
+    assert state_api.save_state.__module__ == "tidemark_migration_state.saving"

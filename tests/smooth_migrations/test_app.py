@@ -32,11 +32,11 @@ def test_e001_when_the_database_is_not_postgresql() -> None:
 def test_e002_when_the_lint_baseline_is_not_a_mapping() -> None:
     from django.test.utils import override_settings
 
-    from tidemark_smooth_migrations.checks import check_lint_baseline
+    from tidemark_smooth_migrations.checks import check_settings_valid
 
     with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE={"shop": 42}):
-        [error] = check_lint_baseline()
+        [error] = check_settings_valid()
 
     assert error.id == "tidemark_smooth_migrations.E002"
-    assert "must map app labels to migration names" in error.msg
-    assert check_lint_baseline() == []
+    assert error.msg.startswith("TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must be a dict of app label")
+    assert check_settings_valid() == []

@@ -15,7 +15,12 @@ from django.db import connections
 
 from tests.migration_support import Release, schema
 from tidemark_core import MIGRATION_LOCK, advisory_lock, applied_migrations
-from tidemark_smooth_migrations import ApplyMigrationsError, apply_migrations
+from tidemark_smooth_migrations import (
+    ApplyMigrationsError,
+    ReleaseNotRecorded,
+    SaveRelease,
+    apply_migrations,
+)
 
 from .conftest import TABLES as DEPLOY
 from .conftest import migration_rows
@@ -415,12 +420,14 @@ def test_save_state_options_are_refused_before_anything_runs(release: Release) -
     release(north={"0001_initial": NORTH_0001})
 
     for options, message in [
-        ({"save_state": True}, "--save-state needs tidemark_migration_state in INSTALLED_APPS"),
+        ({"save_state": True}, "release state needs tidemark_migration_state in INSTALLED_APPS"),
         ({"commit": "a" * 40}, "--commit and --tag go with --save-state"),
         ({"tags": ["v1"]}, "--commit and --tag go with --save-state"),
         ({"save_state": True, "plan": True}, "--plan and --check apply nothing"),
     ]:
         with pytest.raises(CommandError, match=message):
             run("north", **options)
+    with pytest.raises(ReleaseNotRecorded, match="a dry run applies nothing"):
+        apply_migrations("north", dry_run=True, save_release=SaveRelease("a" * 40))
 
     assert ("north", "0001_initial") not in applied_migrations()

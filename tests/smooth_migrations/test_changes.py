@@ -17,6 +17,7 @@ from django.test.utils import isolate_apps, override_settings
 
 import tidemark_smooth_migrations as smooth
 from tests.migration_support import Release
+from tidemark_core import integrations
 from tidemark_smooth_migrations import NotNullableFieldError
 from tidemark_smooth_migrations import changes as changes_module
 from tidemark_smooth_migrations.changes import (
@@ -26,7 +27,7 @@ from tidemark_smooth_migrations.changes import (
     pending_changes,
     with_releases,
 )
-from tidemark_smooth_migrations.checks import check_new_fields_enforced
+from tidemark_smooth_migrations.checks import check_new_fields_enforced, check_settings_valid
 from tidemark_smooth_migrations.conf import max_releases
 
 from .migrations_src import NORTH_0001
@@ -97,8 +98,8 @@ def test_json_and_check_without_migration_state() -> None:
         show("--check")
 
 
-def test_saved_states_are_none_without_migration_state() -> None:
-    assert changes_module.saved_states("default") is None
+def test_saved_releases_are_none_without_migration_state() -> None:
+    assert integrations.saved_releases("default") is None
 
 
 def test_with_releases_dates_each_change_by_the_oldest_saved_release_holding_it() -> None:
@@ -126,13 +127,15 @@ def test_with_releases_dates_each_change_by_the_oldest_saved_release_holding_it(
 
 
 def test_check_with_saved_releases_fails_only_on_overdue_changes(
-    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     states = [
         State("a" * 40, frozenset({INITIAL}), tags=("v1",)),
         State("b" * 40, frozenset({INITIAL, EXPAND}), tags=("v2",)),
     ]
-    monkeypatch.setattr(changes_module, "saved_states", lambda using: states)
+    # What tidemark_migration_state offers when installed, through core's seam.
+    integrations.offer(integrations.SAVED_RELEASES, lambda using: states)
+    request.addfinalizer(lambda: integrations.withdraw(integrations.SAVED_RELEASES))
 
     output = show()
     with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES=2):
@@ -146,6 +149,7 @@ def test_check_with_saved_releases_fails_only_on_overdue_changes(
 
 def test_max_releases_setting() -> None:
     assert max_releases() == 1
+    assert check_settings_valid() == []
     with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES=3):
         assert max_releases() == 3
     with (
@@ -153,6 +157,13 @@ def test_max_releases_setting() -> None:
         pytest.raises(ImproperlyConfigured, match="whole number"),
     ):
         max_releases()
+    with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES=-1):
+        [error] = check_settings_valid()
+    assert error.id == "tidemark_smooth_migrations.E002"
+    assert error.msg.startswith(
+        "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES must be a whole number of releases (0 or more), "
+        "not -1"
+    )
 
 
 def test_w001_new_field_without_backward_compatible_model() -> None:

@@ -196,5 +196,5 @@ def test_baseline_setting_is_checked() -> None:
     from django.core.exceptions import ImproperlyConfigured
 
     with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE=["shop"]):
-        with pytest.raises(ImproperlyConfigured, match="must map app labels to migration names"):
+        with pytest.raises(ImproperlyConfigured, match="must be a dict of app label to migration name"):
             smooth.lint_migrations()

@@ -7,6 +7,14 @@ class TidemarkError(Exception):
     """Base class of every error raised by a Tidemark app."""
 
 
+class NotPostgreSQL(TidemarkError):
+    """A PostgreSQL-only feature was used on a database of another vendor."""
+
+
+class UnknownDatabase(TidemarkError):
+    """A database alias is not configured in ``settings.DATABASES``."""
+
+
 class LockNotAcquired(TidemarkError):
     """An advisory lock could not be taken within its timeout.
 

@@ -12,9 +12,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ModelState, ProjectState, StateApps
 
-from .exceptions import IrreversibleStepsError, PlanError
+from .conf import migration_lock_timeout
+from .exceptions import PlanError
 from .locks import advisory_lock
-from .plan import Key, Plan, applied_migrations
+from .plan import Key, Plan, applied_migrations, refuse_irreversible
 
 MIGRATION_LOCK = "tidemark.migrations"
 """The advisory lock held while migrations run, shared by every Tidemark command."""
@@ -27,7 +28,8 @@ def execute(
     plan: Plan,
     *,
     progress_callback: ProgressCallback | None = None,
-    lock_timeout: float = 60.0,
+    lock_timeout: float | None = None,
+    exact_replacements: bool = False,
 ) -> frozenset[Key]:
     """Run `plan`: unapply its backwards steps, then apply its forwards steps.
 
@@ -40,7 +42,12 @@ def execute(
         plan: The plan from `Plan.build`.
         progress_callback: Receives Django's executor progress events
             (``"apply_start"``, ``"apply_success"``, ``"unapply_start"``, ...).
-        lock_timeout: Seconds to wait for another process's migration lock.
+        lock_timeout: Seconds to wait for another process's migration lock (default: the
+            setting ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``).
+        exact_replacements: Also forget the rows of squashed migrations that are applied
+            in full but absent from the requested target, so the applied set is exactly
+            the one asked for (a release saved before the squash existed has no such row;
+            Django records it again at the next ``migrate``). By default such rows stay.
 
     Returns:
         The applied set afterwards (equal to ``plan.target``).
@@ -52,17 +59,12 @@ def execute(
         Exception: Whatever a migration raised; the steps before it stay applied (each
             atomic migration is all-or-nothing on its own).
     """
-    blocked = tuple(step for step in plan.backwards if step.irreversible)
-    if blocked:
-        raise IrreversibleStepsError(
-            "These migrations cannot be unapplied, so nothing was changed:\n- "
-            + "\n- ".join(step.describe() for step in blocked)
-            + "\nGive their RunPython a reverse_code (RunPython.noop when there is nothing "
-            "to undo) or their RunSQL a reverse_sql, then try again.",
-            blocked,
-        )
+    refuse_irreversible(
+        plan.backwards, reason="These migrations cannot be unapplied, so nothing was changed"
+    )
     using = plan.using
-    with advisory_lock(MIGRATION_LOCK, using=using, timeout=lock_timeout):
+    timeout = migration_lock_timeout() if lock_timeout is None else lock_timeout
+    with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout):
         if applied_migrations(using) != plan.current:
             raise PlanError(
                 f"The migrations applied on {using!r} changed since the plan was made "
@@ -85,7 +87,7 @@ def execute(
             state = plan.loader.project_state(
                 [key for key in plan.loader.applied_migrations if key in graph.nodes]
             )
-        _unrecord_broken_replacements(plan)
+        _record_replacements(plan, exact=exact_replacements)
         emit_post_migrate_signal(0, False, using, plan=django_plan, apps=_final_apps(state))
     return applied_migrations(using)
 
@@ -109,14 +111,18 @@ def _final_apps(state: ProjectState) -> StateApps:
     return final
 
 
-def _unrecord_broken_replacements(plan: Plan) -> None:
-    """Forget squashed migrations of which only part stays applied.
+def _record_replacements(plan: Plan, *, exact: bool) -> None:
+    """Make the rows of squashed migrations agree with what stays applied.
 
     Django records a squashed migration once all it replaces is applied, but does not
-    forget it when one of the replaced migrations is unapplied on its own.
+    forget it when one of the replaced migrations is unapplied on its own: such rows are
+    always forgotten. With `exact`, so are rows absent from the requested target.
     """
     recorder = MigrationRecorder(connections[plan.using])
     applied = recorder.applied_migrations()
     for key, migration in plan.loader.replacements.items():
-        if key in applied and not all(name in applied for name in migration.replaces):
+        if key not in applied:
+            continue
+        partial = not all(name in applied for name in migration.replaces)
+        if partial or (exact and key not in plan.requested):
             recorder.record_unapplied(*key)

@@ -22,7 +22,7 @@ from django.db.migrations.operations import SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.recorder import MigrationRecorder
 
-from .exceptions import PlanError
+from .exceptions import IrreversibleStepsError, PlanError
 
 Key = tuple[str, str]
 """A migration as ``(app_label, migration_name)``."""
@@ -67,6 +67,18 @@ def irreversible_operations(migration: Migration) -> list[Operation]:
             found.append(operation)
         elif isinstance(operation, SeparateDatabaseAndState):
             pending.extend(operation.database_operations)
+    return found
+
+
+def _irreversible_on_disk(keys: Iterable[Key], disk: MigrationLoader) -> list[str]:
+    """Of `keys`, the migrations of the code whose operations cannot run backwards."""
+    found = []
+    for key in sorted(keys):
+        migration = disk.disk_migrations.get(key)
+        operations = irreversible_operations(migration) if migration is not None else []
+        if operations:
+            described = "; ".join(operation.describe() for operation in operations)
+            found.append(f"{key[0]}.{key[1]} (irreversible: {described})")
     return found
 
 
@@ -149,6 +161,7 @@ class Plan:
         target: The applied set the plan produces, as Django will record it.
         backwards: The steps that unapply migrations, in order; they run first.
         forwards: The steps that apply migrations, in order; they run second.
+        requested: The applied set the plan was asked for, as given to `build`.
     """
 
     def __init__(
@@ -159,6 +172,7 @@ class Plan:
         target: frozenset[Key],
         backwards: tuple[Step, ...],
         forwards: tuple[Step, ...],
+        requested: frozenset[Key] | None = None,
     ) -> None:
         self.using = using
         self.loader = loader
@@ -166,6 +180,7 @@ class Plan:
         self.target = target
         self.backwards = backwards
         self.forwards = forwards
+        self.requested = target if requested is None else requested
 
     @classmethod
     def build(cls, target: Iterable[Key], *, using: str = DEFAULT_DB_ALIAS) -> Plan:
@@ -181,17 +196,26 @@ class Plan:
             PlanError: The target cannot be reached with the code on disk: it names
                 migrations or apps the code does not have, it needs part of a squashed
                 migration whose replaced files are deleted, or it is not a consistent
-                applied set. Nothing is changed.
+                applied set. Nothing is changed. The message also lists the migrations to
+                unapply that are irreversible, so it says all that stands in the way.
         """
-        connection = connections[using]
         current = applied_migrations(using)
         wanted = frozenset((str(app), str(name)) for app, name in target)
         disk = MigrationLoader(None, ignore_no_migrations=True)
-        loader = _ShapedLoader(connection, _graph_shape(current, wanted, disk))
+        try:
+            loader = _ShapedLoader(connections[using], _graph_shape(current, wanted, disk))
+            nodes_now = _nodes_applied(current, loader)
+            nodes_wanted = _nodes_applied(wanted, loader)
+            _check_consistent(nodes_wanted, loader)
+        except PlanError as error:
+            blocked = _irreversible_on_disk(current - wanted, disk)
+            if not blocked:
+                raise
+            raise PlanError(
+                f"{error}\nThese migrations to unapply are also irreversible:\n- "
+                + "\n- ".join(blocked)
+            ) from error
         graph = loader.graph
-        nodes_now = _nodes_applied(current, loader)
-        nodes_wanted = _nodes_applied(wanted, loader)
-        _check_consistent(nodes_wanted, loader)
         order = _full_order(loader)
         backwards = tuple(
             Step(graph.nodes[key], True, tuple(irreversible_operations(graph.nodes[key])))
@@ -209,7 +233,7 @@ class Plan:
         # Rows the code does not know, applied now and in the target, stay as they are.
         recorded |= (current & wanted) - set(disk.disk_migrations) - _replaced_names(disk)
         target_set = normalize(recorded, loader.replacements)
-        return cls(using, loader, current, target_set, backwards, forwards)
+        return cls(using, loader, current, target_set, backwards, forwards, wanted)
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -342,3 +366,36 @@ def _full_order(loader: MigrationLoader) -> list[Key]:
                 seen.add(key)
                 order.append(key)
     return order
+
+
+REVERSE_ADVICE = (
+    "Give their RunPython a reverse_code (RunPython.noop when there is nothing to undo) or "
+    "their RunSQL a reverse_sql"
+)
+"""How to make a migration reversible; completes the messages of `refuse_irreversible`."""
+
+
+def refuse_irreversible(
+    steps: Iterable[Step], *, reason: str, advice: str = REVERSE_ADVICE + ", then try again."
+) -> None:
+    """Refuse to go on when any of `steps` holds an operation that cannot run backwards.
+
+    Every command that runs a plan asks this one question before its first statement:
+    a backwards step that is irreversible cannot run at all, and a forwards one could not
+    be undone if a later step failed.
+
+    Args:
+        steps: The steps to check.
+        reason: Why they are a problem, e.g. ``"These migrations cannot be unapplied, so
+            nothing was changed"``; a list of the steps follows it.
+        advice: What to do, the last line of the message.
+
+    Raises:
+        IrreversibleStepsError: Lists every such step.
+    """
+    blocked = tuple(step for step in steps if step.irreversible)
+    if blocked:
+        raise IrreversibleStepsError(
+            f"{reason}:\n- " + "\n- ".join(step.describe() for step in blocked) + f"\n{advice}",
+            blocked,
+        )

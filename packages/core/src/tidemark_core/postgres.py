@@ -1,4 +1,4 @@
-"""Small PostgreSQL helpers: vendor checks, the server version and identifier quoting."""
+"""Small database helpers: configured aliases, vendor checks, server version, quoting."""
 
 from __future__ import annotations
 
@@ -8,11 +8,21 @@ from django.conf import settings
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .exceptions import TidemarkError
+from .exceptions import NotPostgreSQL, UnknownDatabase
 
 
-class NotPostgreSQL(TidemarkError):
-    """A PostgreSQL-only feature was used on a database of another vendor."""
+def require_database(using: str) -> str:
+    """Return `using` when ``settings.DATABASES`` configures it.
+
+    Raises:
+        UnknownDatabase: It does not; the message lists the configured aliases.
+    """
+    if using not in settings.DATABASES:
+        raise UnknownDatabase(
+            f"The database {using!r} is not configured; configured aliases: "
+            f"{', '.join(settings.DATABASES)}."
+        )
+    return using
 
 
 def is_postgresql(using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -27,6 +37,7 @@ def require_postgresql(using: str = DEFAULT_DB_ALIAS, *, feature: str = "Tidemar
         using: The database alias.
         feature: What needs PostgreSQL, named in the message.
     """
+    require_database(using)
     if not is_postgresql(using):
         engine = settings.DATABASES[using].get("ENGINE", "?")
         raise NotPostgreSQL(

@@ -1,39 +1,29 @@
-"""What the commands share: progress bars on a terminal, errors, and the printed result."""
+"""What the commands share: a progress bar on a terminal, errors, and the printed result."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import IO, Any, cast
+from collections.abc import Callable
 
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from tidemark_core import TidemarkError
+from tidemark_core.progress import progress_bar
 
 from .report import LoadResult
 from .staging import Progress
 
 
-@contextmanager
-def progress_bar(stream: OutputWrapper) -> Iterator[Progress | None]:
-    """A rich progress callback drawing on `stream` when it is a terminal, else None."""
-    if not stream.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress as Bar
-
-    console = Console(file=cast(IO[str], stream._out), force_terminal=True)
-    with Bar(console=console, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(step: str, done: int, total: int | None) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done)
-
-        yield update
+def add_load_options(parser: CommandParser) -> None:
+    """The options every loading command has: ``--plan`` and ``--max-delete``."""
+    parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
+    parser.add_argument(
+        "--max-delete",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Abort, changing nothing, when more than N rows would be deleted.",
+    )
 
 
 def write_result(stream: OutputWrapper, result: LoadResult, as_json: bool) -> None:
@@ -52,8 +42,8 @@ def run_load(
     Tidemark errors become a `CommandError` carrying their message.
     """
     try:
-        with progress_bar(command.stderr) as progress:
-            result = work(progress)
+        with progress_bar(command.stderr) as bar:
+            result = work(bar.update if bar is not None else None)
     except TidemarkError as error:
         raise CommandError(str(error)) from error
     write_result(command.stdout, result, as_json)

@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from typing import Any
 
-DATASETS_SETTING = "TIDEMARK_DATA_SYNC_DATASETS"
+from tidemark_core.conf import Setting, optional_text, seconds
+
+
+def _dotted_path(value: Any) -> str | None:
+    text = optional_text(value)
+    if text is not None and (" " in text or "." not in text.strip(".")):
+        raise ValueError("not a dotted path")
+    return text
+
+
+DATASETS = Setting(
+    "TIDEMARK_DATA_SYNC_DATASETS",
+    None,
+    _dotted_path,
+    "the dotted path of a callable returning the datasets, e.g. 'shop.datasets.datasets'",
+    "tidemark_data_sync.E002",
+)
+LOCK_TIMEOUT = Setting(
+    "TIDEMARK_DATA_SYNC_LOCK_TIMEOUT",
+    60.0,
+    seconds,
+    "a number of seconds, 0 or more",
+    "tidemark_data_sync.E003",
+)
+SETTINGS = (DATASETS, LOCK_TIMEOUT)
+"""Every setting of the app, checked by ``manage.py check``."""
+
+DATASETS_SETTING = DATASETS.name
 
 
 def datasets_path() -> str | None:
@@ -12,10 +39,9 @@ def datasets_path() -> str | None:
 
     Default: None (no datasets are defined).
     """
-    value = getattr(settings, DATASETS_SETTING, None)
-    return str(value) if value is not None else None
+    return DATASETS.value()
 
 
 def lock_timeout() -> float:
     """``TIDEMARK_DATA_SYNC_LOCK_TIMEOUT``: seconds a load waits for another load. Default 60."""
-    return float(getattr(settings, "TIDEMARK_DATA_SYNC_LOCK_TIMEOUT", 60.0))
+    return LOCK_TIMEOUT.value()

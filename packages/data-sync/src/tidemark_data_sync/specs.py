@@ -183,6 +183,22 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
     _check_keys(spec)
     model = _resolve_model(spec["model"])
     label = model._meta.label_lower
+    lookups = _filter(spec, model, label)
+    delete, delete_map = _delete_missing(spec, lookups, label)
+    m2m, defer, identity = _field_lists(spec, model, label)
+    return Spec(
+        model=model,
+        filter=lookups,
+        delete_missing=delete,
+        delete_map=delete_map,
+        ignore_missing_m2m=m2m,
+        save_as_new=_save_as_new(spec, model, identity, label),
+        defer_values=defer,
+        identity=identity,
+    )
+
+
+def _filter(spec: Mapping[str, Any], model: type[models.Model], label: str) -> dict[str, Any]:
     lookups = spec.get("filter") or {}
     if not isinstance(lookups, Mapping):
         raise InvalidSpec(f"{label}: 'filter' must be a dict of lookups, not {lookups!r}.")
@@ -190,23 +206,37 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
         str(model._base_manager.filter(**lookups).query)
     except (FieldError, FieldDoesNotExist, ValueError, TypeError) as error:
         raise InvalidSpec(f"{label}: invalid filter {dict(lookups)!r}: {error}") from None
+    return dict(lookups)
+
+
+def _delete_missing(
+    spec: Mapping[str, Any], lookups: Mapping[str, Any], label: str
+) -> tuple[bool, tuple[tuple[str, str], ...]]:
     delete = spec.get("delete_missing", False)
-    delete_map: tuple[tuple[str, str], ...] = ()
-    if isinstance(delete, Mapping):
-        pairs = delete.get("map")
-        if set(delete) != {"map"} or not isinstance(pairs, list | tuple):
-            raise InvalidSpec(
-                f"{label}: 'delete_missing' is True or {{'map': [(filter key, model), ...]}}."
-            )
-        for pair in pairs:
-            if not isinstance(pair, list | tuple) or len(pair) != 2 or pair[0] not in lookups:
-                raise InvalidSpec(
-                    f"{label}: each 'delete_missing' map entry is (filter key, model label) "
-                    f"and its key must be in the filter; got {pair!r}."
-                )
-            delete_map += ((str(pair[0]), _resolve_model(pair[1])._meta.label_lower),)
-    elif not isinstance(delete, bool):
+    if isinstance(delete, bool):
+        return delete, ()
+    if not isinstance(delete, Mapping):
         raise InvalidSpec(f"{label}: 'delete_missing' must be True, False or a map dict.")
+    pairs = delete.get("map")
+    if set(delete) != {"map"} or not isinstance(pairs, list | tuple):
+        raise InvalidSpec(
+            f"{label}: 'delete_missing' is True or {{'map': [(filter key, model), ...]}}."
+        )
+    delete_map: tuple[tuple[str, str], ...] = ()
+    for pair in pairs:
+        if not isinstance(pair, list | tuple) or len(pair) != 2 or pair[0] not in lookups:
+            raise InvalidSpec(
+                f"{label}: each 'delete_missing' map entry is (filter key, model label) "
+                f"and its key must be in the filter; got {pair!r}."
+            )
+        delete_map += ((str(pair[0]), _resolve_model(pair[1])._meta.label_lower),)
+    return True, delete_map
+
+
+def _field_lists(
+    spec: Mapping[str, Any], model: type[models.Model], label: str
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """``ignore_missing_m2m``, ``defer_values`` and ``identity``, each field checked."""
     m2m = _names(spec, "ignore_missing_m2m", label)
     defer = _names(spec, "defer_values", label)
     identity = _names(spec, "identity", label)
@@ -223,6 +253,12 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
             raise InvalidSpec(
                 f"{label}: 'defer_values' takes text or nullable fields; {name!r} is neither."
             )
+    return m2m, defer, identity
+
+
+def _save_as_new(
+    spec: Mapping[str, Any], model: type[models.Model], identity: tuple[str, ...], label: str
+) -> bool:
     save_as_new = spec.get("save_as_new", False)
     if not isinstance(save_as_new, bool):
         raise InvalidSpec(f"{label}: 'save_as_new' must be True or False.")
@@ -235,16 +271,7 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
             f"{label}: 'save_as_new' needs an auto-incrementing primary key; "
             f"{pk.name!r} is a {type(pk).__name__}."
         )
-    return Spec(
-        model=model,
-        filter=dict(lookups),
-        delete_missing=bool(delete),
-        delete_map=delete_map,
-        ignore_missing_m2m=m2m,
-        save_as_new=save_as_new,
-        defer_values=defer,
-        identity=identity,
-    )
+    return save_as_new
 
 
 def _field(model: type[models.Model], name: str, label: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .dumping import iter_dump
+from .exceptions import DataSyncError
 from .loading import load
 from .report import LoadResult
 from .specs import get_dataset, parse_name
@@ -24,6 +25,13 @@ def sync(dataset: str, *, source: str, target: str, **options: Any) -> LoadResul
 
     Returns:
         What changed in `target` (or would change, for a plan).
+
+    Raises:
+        DataSyncError: `source` and `target` are the same database; nothing is read.
     """
+    if source == target:
+        raise DataSyncError(
+            f"The source and the target are the same database ({source!r}); nothing to sync."
+        )
     resolved = get_dataset(*parse_name(dataset))
     return load(iter_dump(resolved, using=source), using=target, **options)

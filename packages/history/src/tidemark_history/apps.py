@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from tidemark_core import integrations
+
 
 class HistoryConfig(AppConfig):
-    """Tidemark history: registers the system checks and the context delivery."""
+    """Tidemark history: registers the system checks, the context delivery, and offers
+    its `context` to the other apps (their commands then leave history context)."""
 
     name = "tidemark_history"
     label = "tidemark_history"
@@ -16,6 +19,8 @@ class HistoryConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the checks
+        from .context import context
         from .delivery import install
 
         connection_created.connect(install, dispatch_uid="tidemark_history.delivery")
+        integrations.offer(integrations.HISTORY_CONTEXT, context)

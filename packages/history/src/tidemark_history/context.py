@@ -53,7 +53,7 @@ class _State:
 _current: ContextVar[_State | None] = ContextVar("tidemark_history_context", default=None)
 
 
-def current_state() -> _State | None:
+def active_state() -> _State | None:
     """The state of the innermost active context, or None outside any context."""
     return _current.get()
 

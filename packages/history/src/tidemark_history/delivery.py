@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-from .context import _State, current_state
+from .context import _State, active_state
 
 SETTING = "tidemark_history.context"
 CONTEXT_TABLE = "tidemark_history_context"
@@ -71,7 +71,7 @@ def deliver_context(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     """The execute wrapper: see the module docstring."""
-    state = current_state()
+    state = active_state()
     if state is None or not isinstance(sql, str) or not is_data_changing(sql):
         return execute(sql, params, many, context)
     connection: BaseDatabaseWrapper = context["connection"]

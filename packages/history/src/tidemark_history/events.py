@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models, router
 
-from .context import current_state
+from .context import active_state
 from .exceptions import TrackingError
 from .tracking import specs_of
 
@@ -40,7 +40,7 @@ def create_event(obj: models.Model, *, label: str, using: str | None = None) -> 
         )
     if obj.pk is None:
         raise TrackingError(f"create_event() needs a saved {model.__name__}; save it first.")
-    state = current_state()
+    state = active_state()
     values: dict[str, Any] = {
         field.attname: getattr(obj, field.attname) for field in specs[0].tracked_fields
     }

@@ -6,10 +6,12 @@ from importlib.metadata import version as _version
 
 from .drift import Drift, check_drift
 from .exceptions import MigrationStateError, ReleaseUnknown, StateNotFound
-from .listing import history
+from .listing import timeline
+from .lookup import find_state
 from .release import Release, current_release
 from .rollback import RollbackPlan, RollbackRecord, plan_rollback, rollback, rollbacks
-from .states import SavedState, SaveResult, current_state, find_state, save_state, saved_states
+from .saving import SaveResult, save_state
+from .states import SavedState, current_state, saved_states
 
 __version__ = _version("django-tidemark-migration-state")
 
@@ -28,10 +30,10 @@ __all__ = [
     "current_release",
     "current_state",
     "find_state",
-    "history",
     "plan_rollback",
     "rollback",
     "rollbacks",
     "save_state",
     "saved_states",
+    "timeline",
 ]

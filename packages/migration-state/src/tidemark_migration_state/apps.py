@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from tidemark_core import integrations
+
 
 class MigrationStateConfig(AppConfig):
-    """Tidemark migration state: registers the system checks."""
+    """Tidemark migration state: registers the system checks and what it offers other apps."""
 
     name = "tidemark_migration_state"
     label = "tidemark_migration_state"
@@ -15,3 +17,8 @@ class MigrationStateConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the checks
+        from .recording import ReleaseRecorder
+        from .states import saved_states
+
+        integrations.offer(integrations.SAVED_RELEASES, saved_states)
+        integrations.offer(integrations.RELEASE_RECORDER, ReleaseRecorder())

@@ -8,10 +8,11 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, register
 
 from tidemark_core import postgresql_check
+from tidemark_core.conf import check_core_settings
 
 from . import conf
-from .exceptions import ReleaseUnknown
-from .release import validate_commit
+
+register(check_core_settings)
 
 
 @register()
@@ -24,19 +25,22 @@ def check_postgresql(
 
 @register()
 def check_release_commit(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """``tidemark_migration_state.E002``: a configured release commit is a hex SHA."""
-    commit = conf.configured_commit()
-    if commit is None:
+    """``tidemark_migration_state.E002``: a configured release commit is a hex SHA.
+
+    The setting is checked first; the environment variable when the setting is unset.
+    """
+    messages = conf.COMMIT.check()
+    if messages or conf.COMMIT.value() is not None:
+        return messages
+    value = conf.configured_commit()
+    if value is None or conf.COMMIT_PATTERN.match(value.lower()):
         return []
-    try:
-        validate_commit(commit)
-    except ReleaseUnknown as error:
-        return [
-            Error(
-                str(error),
-                hint=f"Set {conf.COMMIT_SETTING} or {conf.COMMIT_ENVIRONMENT_VARIABLE} to the "
-                "output of `git rev-parse HEAD` at build time, or leave both unset to use git.",
-                id="tidemark_migration_state.E002",
-            )
-        ]
-    return []
+    return [
+        Error(
+            f"The environment variable {conf.COMMIT_ENVIRONMENT_VARIABLE} must be "
+            f"{conf.COMMIT_ACCEPTED}, not {value!r}.",
+            hint="Set it to the output of `git rev-parse HEAD` at build time, or unset it "
+            "to use git.",
+            id="tidemark_migration_state.E002",
+        )
+    ]

@@ -17,7 +17,7 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}" if moment is not None else ""
 
 
-def history(using: str = DEFAULT_DB_ALIAS) -> list[SavedState | RollbackRecord]:
+def timeline(using: str = DEFAULT_DB_ALIAS) -> list[SavedState | RollbackRecord]:
     """Saved states (at their creation) and rollbacks (at their start), oldest first."""
     entries: list[SavedState | RollbackRecord] = [*saved_states(using), *rollbacks(using)]
 
@@ -37,7 +37,7 @@ def history_lines(using: str = DEFAULT_DB_ALIAS) -> list[str]:
         f"Saved states and rollbacks of the database {using!r}, sorted from newer to older:",
         row.format("MARK    ", "TIMESTAMP v", "EVENT", "COMMIT", "TAGS / DETAILS"),
     ]
-    for entry in reversed(history(using)):
+    for entry in reversed(timeline(using)):
         if isinstance(entry, SavedState):
             mark = "curr >>>" if current is not None and entry.id == current.id else ""
             details = ", ".join(entry.tags)
@@ -70,7 +70,7 @@ def history_data(using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
     """``rollback_migrations --list --json``: the same history, oldest first."""
     current = current_state(using)
     entries: list[dict[str, Any]] = []
-    for entry in history(using):
+    for entry in timeline(using):
         if isinstance(entry, SavedState):
             entries.append(
                 {

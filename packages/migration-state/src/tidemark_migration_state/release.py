@@ -6,15 +6,12 @@ without ``.git`` and on hosts without a ``git`` binary.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import conf
 from .exceptions import ReleaseUnknown
-
-COMMIT_PATTERN = re.compile(r"^[0-9a-f]{4,64}$")
 
 
 @dataclass(frozen=True)
@@ -41,11 +38,8 @@ def validate_commit(commit: str) -> str:
         ReleaseUnknown: It is not 4 to 64 hexadecimal digits.
     """
     value = commit.strip().lower()
-    if not COMMIT_PATTERN.match(value):
-        raise ReleaseUnknown(
-            f"{commit!r} is not a git commit: expected 4 to 64 hexadecimal digits, such as "
-            "the output of `git rev-parse HEAD`."
-        )
+    if not conf.COMMIT_PATTERN.match(value):
+        raise ReleaseUnknown(f"{commit!r} is not a git commit: expected {conf.COMMIT_ACCEPTED}.")
     return value
 
 

@@ -8,27 +8,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.recorder import MigrationRecorder
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from tidemark_core import (
     MIGRATION_LOCK,
-    IrreversibleStepsError,
+    REVERSE_ADVICE,
     Key,
     Plan,
-    PlanError,
     Step,
     advisory_lock,
     applied_migrations,
     execute,
     history_context,
-    irreversible_operations,
+    migration_lock_timeout,
+    refuse_irreversible,
     require_postgresql,
 )
 
-from . import conf
+from .exceptions import MigrationStateError
 from .states import SavedState, current_state, require_tables
 
 if TYPE_CHECKING:
@@ -59,11 +57,6 @@ class RollbackPlan:
         """The database alias."""
         return self.plan.using
 
-    @property
-    def blocked(self) -> tuple[Step, ...]:
-        """Backwards steps that cannot run (irreversible operations)."""
-        return tuple(step for step in self.plan.backwards if step.irreversible)
-
     def describe(self) -> list[str]:
         """One line per step, in order."""
         return self.plan.describe()
@@ -78,15 +71,12 @@ class RollbackPlan:
         Raises:
             IrreversibleStepsError: Lists every such migration; nothing was changed.
         """
-        if self.blocked:
-            raise IrreversibleStepsError(
-                f"Rollback to {self.target.label} refused before changing anything: these "
-                "migrations cannot be unapplied:\n- "
-                + "\n- ".join(step.describe() for step in self.blocked)
-                + "\nGive their RunPython a reverse_code (RunPython.noop when there is nothing "
-                "to undo) or their RunSQL a reverse_sql in the code you roll back from.",
-                self.blocked,
-            )
+        refuse_irreversible(
+            self.plan.backwards,
+            reason=f"Rollback to {self.target.label} refused before changing anything: these "
+            "migrations cannot be unapplied",
+            advice=f"{REVERSE_ADVICE} in the code you roll back from.",
+        )
 
 
 def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> RollbackPlan:
@@ -97,38 +87,16 @@ def plan_rollback(target: SavedState, *, using: str = DEFAULT_DB_ALIAS) -> Rollb
             longer has (squashed and deleted), apps no longer installed, or it is
             inconsistent. The message lists every offending migration, irreversible ones
             among those to unapply included; nothing is changed.
+        MigrationStateError: `target` is a state of another database alias.
     """
     require_postgresql(using, feature="rollback_migrations")
     if target.database != using:
-        raise ValueError(f"The state {target.label} belongs to {target.database!r}, not {using!r}.")
-    now = applied_migrations(using)
-    own = {key for key in now if key[0] == APP_LABEL}
+        raise MigrationStateError(
+            f"The state {target.label} belongs to {target.database!r}, not {using!r}."
+        )
+    own = {key for key in applied_migrations(using) if key[0] == APP_LABEL}
     wanted = {key for key in target.applied if key[0] != APP_LABEL} | own
-    try:
-        plan = Plan.build(wanted, using=using)
-    except PlanError as error:
-        blocked = _irreversible_known(now - wanted)
-        if not blocked:
-            raise
-        raise PlanError(
-            f"{error}\nThese migrations to unapply are also irreversible:\n- "
-            + "\n- ".join(blocked)
-        ) from error
-    return RollbackPlan(current_state(using), target, plan)
-
-
-def _irreversible_known(keys: frozenset[Key] | set[Key]) -> list[str]:
-    """Of `keys`, the migrations the code has whose operations cannot run backwards."""
-    disk = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
-    found = []
-    for key in sorted(keys):
-        migration = disk.get(key)
-        if migration is not None:
-            operations = irreversible_operations(migration)
-            if operations:
-                described = "; ".join(operation.describe() for operation in operations)
-                found.append(f"{key[0]}.{key[1]} (irreversible: {described})")
-    return found
+    return RollbackPlan(current_state(using), target, Plan.build(wanted, using=using))
 
 
 @dataclass(frozen=True)
@@ -245,7 +213,7 @@ def rollback(
     """
     from .models import Rollback
 
-    timeout = conf.lock_timeout() if lock_timeout is None else lock_timeout
+    timeout = migration_lock_timeout() if lock_timeout is None else lock_timeout
     with advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout):
         planned = plan_rollback(target, using=using)
         planned.check()
@@ -263,8 +231,12 @@ def rollback(
             if source is not None:
                 context["rollback_from"] = source.commit
             with history_context(**context, database=using):
-                execute(planned.plan, progress_callback=progress_callback, lock_timeout=timeout)
-                after = _forget_unsaved_squashes(planned)
+                after = execute(
+                    planned.plan,
+                    progress_callback=progress_callback,
+                    lock_timeout=timeout,
+                    exact_replacements=True,
+                )
         except BaseException as error:
             try:
                 reached = applied_migrations(using)
@@ -274,28 +246,6 @@ def rollback(
             raise
         _finish(row, Rollback.Result.SUCCEEDED, after, "")
     return RollbackRecord.from_model(row)
-
-
-def _forget_unsaved_squashes(planned: RollbackPlan) -> frozenset[Key]:
-    """Make the applied set exactly the saved one, rows of squashed migrations included.
-
-    Django records a squashed migration once everything it replaces is applied, so a
-    state saved before the squash has no row for it. The row is dropped again; Django
-    records it anew at the next ``migrate`` of code that has the squash. Without it, the
-    older code (which does not know the squash) can restore even older states.
-    """
-    using = planned.using
-    recorder = MigrationRecorder(connections[using])
-    applied = applied_migrations(using)
-    for key, migration in planned.plan.loader.replacements.items():
-        if (
-            key in applied
-            and key not in planned.target.applied
-            and key[0] != APP_LABEL
-            and all(name in applied for name in migration.replaces)
-        ):
-            recorder.record_unapplied(*key)
-    return applied_migrations(using)
 
 
 def _finish(row: Rollback, result: str, applied: frozenset[Key], error: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
-from .apply import ApplyResult, apply_migrations, target_applied_set
+from .apply import ApplyResult, SaveRelease, apply_migrations
 from .changes import Change, pending_changes, with_releases
 from .column_operations import AddForeignKeyNotValid, SetNotNull, ValidateForeignKey
 from .decorators import backward_compatible_model, deprecate_model, deprecated_model
@@ -14,6 +14,7 @@ from .exceptions import (
     LintError,
     ModelDeprecatedError,
     NotNullableFieldError,
+    ReleaseNotRecorded,
     UnsafeMigrationsError,
 )
 from .fields import deprecated_field, new_field
@@ -21,7 +22,12 @@ from .lint.api import lint_migrations
 from .lint.report import Finding, LintResult
 from .lint.rules import RULES, Rule
 from .markers import SafetyAssured, safety_assured
-from .operations import AddIndexConcurrently, AddUniqueConstraintConcurrently, RemoveIndexConcurrently
+from .operations import (
+    AddIndexConcurrently,
+    AddUniqueConstraintConcurrently,
+    RemoveIndexConcurrently,
+)
+from .target import target_applied_set
 
 __version__ = _version("django-tidemark-smooth-migrations")
 
@@ -39,9 +45,11 @@ __all__ = [
     "ModelDeprecatedError",
     "NotNullableFieldError",
     "RULES",
+    "ReleaseNotRecorded",
     "RemoveIndexConcurrently",
     "Rule",
     "SafetyAssured",
+    "SaveRelease",
     "SetNotNull",
     "UnsafeMigrationsError",
     "ValidateForeignKey",

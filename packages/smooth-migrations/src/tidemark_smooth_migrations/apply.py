@@ -2,49 +2,46 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.exceptions import AmbiguityError
-from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.migration import Migration
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from tidemark_core import (
     MIGRATION_LOCK,
-    IrreversibleStepsError,
     Key,
     Plan,
     PlanError,
-    Step,
+    TidemarkError,
     advisory_lock,
     applied_migrations,
     execute,
     history_context,
+    integrations,
+    migration_lock_timeout,
+    refuse_irreversible,
 )
+from tidemark_core.integrations import RecordedRelease, ReleaseRecorder, ReleaseRequest
+from tidemark_core.plan import REVERSE_ADVICE
 
-from .exceptions import ApplyMigrationsError
-
-Callback = Callable[..., Any]
-"""``callback(action, migration=None, fake=False, **extra)``: Django's executor events
-(``"apply_start"``, ``"apply_success"``, ``"unapply_start"``, ``"unapply_success"``) and
-these: ``"run_start"`` (``plan=``), ``"apply_failed"`` / ``"unapply_failed"`` (with the
-migration), ``"rollback_start"`` (``error=`` the error as text), ``"rollback_failed"``
-(``error=``)."""
+from .exceptions import ApplyMigrationsError, ReleaseNotRecorded
+from .restore import Callback, Tracker, drop_recorder_table, fail, failure_message, signals_raise
+from .target import target_applied_set
 
 
-class _Interrupted(KeyboardInterrupt):
-    """Raised by the SIGINT/SIGTERM handler.
+@dataclass(frozen=True)
+class SaveRelease:
+    """Record the release after a successful run (needs an app that records releases).
 
-    A KeyboardInterrupt, so psycopg cancels the running statement on the server first.
+    Attributes:
+        commit: The release's commit; None for the configured one or git ``HEAD``.
+        tags: Tags to record besides the commit's git tags.
     """
+
+    commit: str | None = None
+    tags: Sequence[str] = ()
 
 
 @dataclass
@@ -65,6 +62,7 @@ class ApplyResult:
             steps run with ``allow_irreversible``, or a failed rollback).
         partial: For a failed non-atomic migration: its operations, of which those before
             the error stay in the database (Django does not record the migration).
+        saved_release: The release recorded after the run, with `save_release`.
     """
 
     using: str
@@ -78,6 +76,7 @@ class ApplyResult:
     rolled_back: list[str] = field(default_factory=list)
     left_applied: frozenset[Key] = frozenset()
     partial: list[str] = field(default_factory=list)
+    saved_release: RecordedRelease | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -85,7 +84,7 @@ class ApplyResult:
         def labels(keys: frozenset[Key]) -> list[str]:
             return [f"{app}.{name}" for app, name in sorted(keys)]
 
-        return {
+        data: dict[str, Any] = {
             "database": self.using,
             "plan": self.plan.describe(),
             "irreversible": [step.label for step in self.plan.irreversible_steps()],
@@ -97,68 +96,13 @@ class ApplyResult:
             "partial": self.partial,
             "applied": labels(self.applied),
         }
-
-
-def target_applied_set(
-    app_label: str | None = None,
-    migration_name: str | None = None,
-    *,
-    using: str = DEFAULT_DB_ALIAS,
-) -> frozenset[Key]:
-    """The applied set ``migrate [app_label] [migration_name]`` would leave behind.
-
-    Raises:
-        PlanError: The app is not installed or has no migrations, the name matches no
-            migration or several, the graph has conflicts, or the recorded history is
-            inconsistent.
-    """
-    connection = connections[using]
-    executor = MigrationExecutor(connection)
-    loader = executor.loader
-    try:
-        loader.check_consistent_history(connection)
-    except Exception as error:  # InconsistentMigrationHistory
-        raise PlanError(str(error)) from error
-    conflicts = loader.detect_conflicts()
-    if conflicts:
-        names = "; ".join(f"{', '.join(found)} in {app}" for app, found in conflicts.items())
-        raise PlanError(
-            f"Conflicting migrations detected ({names}). "
-            "Run 'python manage.py makemigrations --merge' first."
-        )
-    if app_label is not None and app_label not in loader.migrated_apps:
-        raise PlanError(f"App {app_label!r} is not installed or has no migrations.")
-    if app_label is not None and migration_name is not None:
-        if migration_name == "zero":
-            targets: list[tuple[str, str | None]] = [(app_label, None)]
-        else:
-            try:
-                migration = loader.get_migration_by_prefix(app_label, migration_name)
-            except AmbiguityError as error:
-                raise PlanError(
-                    f"More than one migration matches {migration_name!r} in app "
-                    f"{app_label!r}; give more of its name."
-                ) from error
-            except KeyError as error:
-                raise PlanError(
-                    f"No migration of app {app_label!r} matches {migration_name!r}."
-                ) from error
-            target: Key = (app_label, migration.name)
-            if target not in loader.graph.nodes and target in loader.replacements:
-                target = loader.replacements[target].replaces[-1]
-            targets = [target]
-    elif app_label is not None:
-        targets = [key for key in loader.graph.leaf_nodes() if key[0] == app_label]
-    else:
-        targets = list(loader.graph.leaf_nodes())
-    result = set(applied_migrations(using))
-    for migration, backwards in executor.migration_plan(targets):
-        keys = {(migration.app_label, migration.name), *migration.replaces}
-        if backwards:
-            result -= keys
-        else:
-            result |= keys
-    return frozenset(result)
+        if self.saved_release is not None:
+            data["saved_state"] = {
+                "commit": self.saved_release.commit,
+                "tags": list(self.saved_release.tags),
+                "outcome": self.saved_release.outcome,
+            }
+        return data
 
 
 def apply_migrations(
@@ -169,7 +113,8 @@ def apply_migrations(
     allow_irreversible: bool = False,
     dry_run: bool = False,
     progress_callback: Callback | None = None,
-    lock_timeout: float = 60.0,
+    lock_timeout: float | None = None,
+    save_release: SaveRelease | None = None,
 ) -> ApplyResult:
     """Migrate like ``migrate``; on any failure, SIGINT or SIGTERM, restore the start.
 
@@ -188,7 +133,10 @@ def apply_migrations(
             rollback then stops at the last irreversible step, which stays applied.
         dry_run: Build and check the plan, change nothing.
         progress_callback: Receives progress events (see `Callback`).
-        lock_timeout: Seconds to wait for another deploy's migration lock.
+        lock_timeout: Seconds to wait for another deploy's migration lock (default: the
+            setting ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``).
+        save_release: After a successful run, record the release under the same lock
+            (with tidemark_migration_state installed). It is checked before anything runs.
 
     Returns:
         What was done (or planned).
@@ -197,173 +145,84 @@ def apply_migrations(
         IrreversibleStepsError: The plan holds steps that could not be undone; nothing ran.
         PlanError: The target cannot be worked out (see `target_applied_set`); nothing ran.
         LockNotAcquired: Another process holds the migration lock; nothing ran.
+        ReleaseNotRecorded: `save_release` cannot be honoured (nothing ran), or saving
+            failed after a successful run (the message says how to save by hand).
         ApplyMigrationsError: A migration failed or the run was interrupted; the original
             error is its ``__cause__`` and its ``result`` says what was rolled back.
     """
     notify = progress_callback or (lambda *args, **kwargs: None)
+    timeout = migration_lock_timeout() if lock_timeout is None else lock_timeout
+    recording = _prepare_release(save_release, using, (app_label, migration_name), dry_run)
     with (
         history_context(command="apply_migrations", database=using),
-        advisory_lock(MIGRATION_LOCK, using=using, timeout=lock_timeout),
-        _signals_raise() as defer_signals,
+        advisory_lock(MIGRATION_LOCK, using=using, timeout=timeout),
+        signals_raise() as defer_signals,
     ):
         had_table = MigrationRecorder(connections[using]).has_table()
         start = applied_migrations(using)
         target = target_applied_set(app_label, migration_name, using=using)
         plan = Plan.build(target, using=using)
         result = ApplyResult(using, start, target, plan, applied=start)
-        irreversible = [step for step in plan.forwards if step.irreversible]
-        if irreversible and not allow_irreversible:
-            raise IrreversibleStepsError(
-                "These migrations could not be undone if a later one failed, so nothing was "
-                "applied:\n- "
-                + "\n- ".join(step.describe() for step in irreversible)
-                + "\nGive their RunPython a reverse_code (RunPython.noop when there is nothing "
-                "to undo) or their RunSQL a reverse_sql, or pass --allow-irreversible to "
-                "accept that a failure after them cannot be fully rolled back.",
-                tuple(irreversible),
+        if not allow_irreversible:
+            refuse_irreversible(
+                plan.forwards,
+                reason="These migrations could not be undone if a later one failed, so "
+                "nothing was applied",
+                advice=f"{REVERSE_ADVICE}, or pass --allow-irreversible to accept that a "
+                "failure after them cannot be fully rolled back.",
             )
         if dry_run:
             return result
-        tracker = _Tracker(notify)
+        tracker = Tracker(notify)
         notify("run_start", plan=plan)
         try:
-            result.applied = execute(plan, progress_callback=tracker, lock_timeout=lock_timeout)
+            result.applied = execute(plan, progress_callback=tracker, lock_timeout=timeout)
         except PlanError:
             raise  # execute() checks before the first statement: nothing changed
         except (Exception, KeyboardInterrupt) as error:
             with defer_signals():
-                _fail(result, error, tracker, notify, lock_timeout)
+                fail(result, error, tracker, notify, timeout)
                 if not had_table and not result.applied:
-                    _drop_recorder_table(using)
-            raise ApplyMigrationsError(_message(result), result) from error
+                    drop_recorder_table(using)
+            raise ApplyMigrationsError(failure_message(result), result) from error
+        if recording is not None:
+            result.saved_release = _record_release(*recording)
     return result
 
 
-class _Tracker:
-    """Passes Django's events on and remembers the step that is running."""
-
-    def __init__(self, notify: Callback) -> None:
-        self.notify = notify
-        self.running: tuple[Migration, bool] | None = None
-
-    def __call__(self, action: str, migration: Migration | None = None, fake: bool = False) -> None:
-        if action in ("apply_start", "unapply_start") and migration is not None:
-            self.running = (migration, action == "unapply_start")
-        elif action in ("apply_success", "unapply_success"):
-            self.running = None
-        self.notify(action, migration, fake)
-
-
-def _fail(
-    result: ApplyResult,
-    error: BaseException,
-    tracker: _Tracker,
-    notify: Callback,
-    lock_timeout: float,
-) -> None:
-    """Record the error, then restore the start (or as close as irreversible steps allow)."""
-    using = result.using
-    if isinstance(error, KeyboardInterrupt):
-        result.error = f"Interrupted by {error.args[0] if error.args else 'SIGINT'}."
-    else:
-        result.error = f"{type(error).__name__}: {error}"
-    result.traceback = "".join(traceback.format_exception(error))
-    if tracker.running is not None:
-        migration, backwards = tracker.running
-        result.failed = f"{migration.app_label}.{migration.name}"
-        notify("unapply_failed" if backwards else "apply_failed", migration)
-        if not migration.atomic:
-            result.partial = [operation.describe() for operation in migration.operations]
-    tracker.running = None
-    _close_broken_connection(using)
-    goal = _reachable_start(result)
-    notify("rollback_start", error=result.error)
-    try:
-        restore = Plan.build(goal, using=using)
-        for step in restore.steps:
-            result.rolled_back.append(step.describe())
-        execute(restore, progress_callback=tracker, lock_timeout=lock_timeout)
-    except (Exception, KeyboardInterrupt) as rollback_error:  # noqa: BLE001 - reported
-        result.error += f"\nThe rollback failed too: {type(rollback_error).__name__}: "
-        result.error += str(rollback_error)
-        notify("rollback_failed", error=f"{type(rollback_error).__name__}: {rollback_error}")
-    result.applied = applied_migrations(using)
-    result.left_applied = result.applied - result.start
-
-
-def _reachable_start(result: ApplyResult) -> frozenset[Key]:
-    """The start, except what the rollback may not undo: irreversible steps and their past."""
-    now = applied_migrations(result.using)
-    forwards: list[Step] = list(result.plan.forwards)
-    last = max(
-        (i for i, step in enumerate(forwards) if step.irreversible and step.key in now),
-        default=None,
-    )
-    if last is None:
-        return result.start
-    kept: set[Key] = set()
-    for step in forwards[: last + 1]:
-        if step.key in now:
-            kept |= {step.key, *step.migration.replaces}
-    return frozenset(result.start | kept)
-
-
-def _drop_recorder_table(using: str) -> None:
-    """On a database that was empty, the rollback leaves no django_migrations table either."""
-    connection = connections[using]
-    with connection.schema_editor() as editor:
-        editor.delete_model(MigrationRecorder.Migration)
-
-
-def _close_broken_connection(using: str) -> None:
-    connection = connections[using]
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
-
-
-def _message(result: ApplyResult) -> str:
-    where = f" in {result.failed}" if result.failed else ""
-    text = f"apply_migrations failed{where} on database {result.using!r}: {result.error}"
-    if result.left_applied:
-        names = ", ".join(f"{app}.{name}" for app, name in sorted(result.left_applied))
-        text += f"\nThese stay applied and could not be rolled back: {names}."
-    elif result.applied == result.start:
-        text += "\nThe applied migrations were restored to the state before the run."
-    if result.partial:
-        text += (
-            f"\n{result.failed} is not atomic: the operations it ran before the error stay "
-            "in the database, though it is not recorded as applied. Its operations:\n- "
-            + "\n- ".join(result.partial)
+def _prepare_release(
+    save: SaveRelease | None,
+    using: str,
+    migrating: tuple[str | None, str | None],
+    dry_run: bool,
+) -> tuple[ReleaseRecorder, ReleaseRequest, str] | None:
+    """The recorder, request and commit to record after the run, checked before it starts."""
+    if save is None:
+        return None
+    if dry_run:
+        raise ReleaseNotRecorded("A release is recorded after applying; a dry run applies nothing.")
+    recorder = integrations.release_recorder()
+    if recorder is None:
+        raise ReleaseNotRecorded(
+            "Saving the release state needs tidemark_migration_state in INSTALLED_APPS "
+            "(pip install django-tidemark-migration-state)."
         )
-    return text
-
-
-@contextmanager
-def _signals_raise() -> Iterator[Callable[[], Any]]:
-    """Turn SIGINT and SIGTERM into `_Interrupted`; yields a context that ignores them.
-
-    The rollback runs inside that context: a second signal must not stop it half-way.
-    """
-    deferring = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if not deferring.is_set():
-            raise _Interrupted(signal.Signals(signum).name)
-
-    @contextmanager
-    def deferred() -> Iterator[None]:
-        deferring.set()
-        try:
-            yield
-        finally:
-            deferring.clear()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield deferred  # signal handlers can only be installed from the main thread
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    request = ReleaseRequest(using, save.commit, tuple(save.tags), *migrating)
     try:
-        yield deferred
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        commit = recorder.prepare(request)
+    except TidemarkError as error:
+        raise ReleaseNotRecorded(f"{error} Nothing was applied.") from error
+    return recorder, request, commit
+
+
+def _record_release(
+    recorder: ReleaseRecorder, request: ReleaseRequest, commit: str
+) -> RecordedRelease:
+    try:
+        return recorder.record(request, commit)
+    except (TidemarkError, DatabaseError) as error:
+        raise ReleaseNotRecorded(
+            f"The migrations were applied, but the release state was not saved: {error} "
+            f"Save it with: manage.py save_migrations_state --commit {commit} "
+            f"--database {request.using}"
+        ) from error

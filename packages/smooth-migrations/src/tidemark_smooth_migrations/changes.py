@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from importlib import import_module
 from typing import Any
 
 from django.apps import apps
@@ -15,7 +14,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.fields import FieldOperation
 from django.db.migrations.operations.models import CreateModel, ModelOperation
 
-from tidemark_core import Key
+from tidemark_core import Key, integrations
 
 from .decorators import is_backward_compatible, is_deprecated_model, new_fields
 from .fields import is_deprecated_field, is_new_field
@@ -220,21 +219,14 @@ def overdue(changes: Iterable[Change], limit: int, *, dated: bool) -> list[Chang
     return [change for change in changes if not dated or change.releases > limit]
 
 
-def saved_states(using: str) -> list[Any] | None:
-    """``tidemark_migration_state.saved_states(using=...)`` when installed, else None."""
-    if not apps.is_installed("tidemark_migration_state"):
-        return None
-    return list(import_module("tidemark_migration_state").saved_states(using=using))
-
-
 def report(using: str = "default") -> tuple[list[Change], bool]:
-    """The pending changes, dated when tidemark_migration_state is installed.
+    """The pending changes, dated by saved releases when an app records them.
 
     Returns:
         The changes, and whether they are dated by saved releases.
     """
     changes = pending_changes()
-    states = saved_states(using)
+    states = integrations.saved_releases(using)
     if states is None:
         return changes, False
     return with_releases(changes, states), True

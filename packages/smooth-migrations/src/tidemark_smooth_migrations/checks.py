@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.apps import apps
-from django.core.checks import CheckMessage, Error, Warning, register
-from django.core.exceptions import ImproperlyConfigured
+from django.core.checks import CheckMessage, Warning, register
 
 from tidemark_core import postgresql_check
+from tidemark_core.conf import check_core_settings, check_settings
 
-from .conf import lint_baseline
+from . import conf
 from .decorators import is_backward_compatible, new_fields
+
+register(check_core_settings)
 
 
 @register()
@@ -23,6 +25,12 @@ def check_postgresql(
     return postgresql_check(
         "tidemark_smooth_migrations", "tidemark_smooth_migrations.E001", databases
     )
+
+
+@register()
+def check_settings_valid(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_smooth_migrations.E002``: the app's settings have accepted values."""
+    return check_settings(*conf.SETTINGS)
 
 
 @register()
@@ -49,19 +57,3 @@ def check_new_fields_enforced(app_configs: Any = None, **kwargs: Any) -> list[Ch
                     )
                 )
     return messages
-
-
-@register()
-def check_lint_baseline(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """``tidemark_smooth_migrations.E002``: the linter's baseline setting has the right shape."""
-    try:
-        lint_baseline()
-    except ImproperlyConfigured as error:
-        return [
-            Error(
-                str(error),
-                hint="Set it to a dict of app label to migration name, or remove it.",
-                id="tidemark_smooth_migrations.E002",
-            )
-        ]
-    return []

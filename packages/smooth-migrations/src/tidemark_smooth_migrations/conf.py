@@ -1,11 +1,41 @@
-"""The settings of Tidemark smooth migrations, read lazily (never at import)."""
+"""The settings of Tidemark smooth migrations, read lazily (never at import).
+
+The migration lock's timeout is core's ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``, shared with
+``rollback_migrations`` (see `tidemark_core.migration_lock_timeout`).
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from typing import Any
 
-DEFAULT_MAX_RELEASES = 1
+from tidemark_core.conf import Setting, whole_number
+
+MAX_RELEASES = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES",
+    1,
+    whole_number(0),
+    "a whole number of releases (0 or more)",
+    "tidemark_smooth_migrations.E002",
+)
+
+
+def _baseline(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("not a dict")
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()):
+        raise ValueError("keys and values must be non-empty strings")
+    return dict(value)
+
+
+LINT_BASELINE: Setting[dict[str, str]] = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE",
+    {},
+    _baseline,
+    "a dict of app label to migration name, e.g. {'shop': '0042_order_total'}",
+    "tidemark_smooth_migrations.E002",
+)
+SETTINGS = (MAX_RELEASES, LINT_BASELINE)
+"""Every setting of the app, checked by ``manage.py check``."""
 
 
 def max_releases() -> int:
@@ -16,29 +46,14 @@ def max_releases() -> int:
     gives the contract step one release: a field added in release N+1 must be finished in
     N+2, so the check fails once a second saved release still has it.
     """
-    value = getattr(settings, "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES", DEFAULT_MAX_RELEASES)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ImproperlyConfigured(
-            "TIDEMARK_SMOOTH_MIGRATIONS_MAX_RELEASES must be a whole number of releases "
-            f"(0 or more), not {value!r}."
-        )
-    return value
+    return MAX_RELEASES.value()
 
 
 def lint_baseline() -> dict[str, str]:
     """``TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE`` (default ``{}``).
 
-    Per app label, the last migration that was deployed before the project adopted the
-    linter: that migration and every earlier one of its app are not linted, e.g.
+    Per app label, the last migration deployed before the project adopted the linter: that
+    migration and every earlier one of its app are not linted, e.g.
     ``{"shop": "0042_order_total"}``.
     """
-    value = getattr(settings, "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE", {})
-    if not isinstance(value, dict) or not all(
-        isinstance(key, str) and isinstance(name, str) and key and name
-        for key, name in value.items()
-    ):
-        raise ImproperlyConfigured(
-            "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must map app labels to migration names, "
-            f"e.g. {{'shop': '0042_order_total'}}, not {value!r}."
-        )
-    return dict(value)
+    return LINT_BASELINE.value()

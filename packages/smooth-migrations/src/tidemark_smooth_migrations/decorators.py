@@ -159,7 +159,7 @@ def deprecate_model(model: M) -> M:
 
 
 deprecated_model = deprecate_model
-"""The anchor's name for `deprecate_model`."""
+"""django-smooth-migrations' name for `deprecate_model`, kept for those coming from it."""
 
 
 def is_deprecated_model(model: type[models.Model]) -> bool:

@@ -68,6 +68,15 @@ class ApplyMigrationsError(TidemarkError):
         super().__init__(message)
 
 
+class ReleaseNotRecorded(TidemarkError):
+    """The release of a migration run cannot be, or was not, recorded.
+
+    Raised before anything is applied when the release cannot be recorded (no app records
+    releases, an unknown commit, an empty tag), or after a successful run when saving
+    failed; the message then says how to save it by hand.
+    """
+
+
 class LintError(TidemarkError):
     """The linter was given something it cannot lint: an unknown app, migration, git
     revision or baseline, or a database that is not PostgreSQL."""

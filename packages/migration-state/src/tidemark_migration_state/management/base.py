@@ -1,4 +1,4 @@
-"""What both commands share: the anchor's options (-p, -l, --log-level) and output to a logger."""
+"""What both commands share: django-rollback's options (-p, -l, --log-level) and a logger."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
+
+from tidemark_core import UnknownDatabase, require_database
 
 LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -54,13 +56,10 @@ class StateCommand(BaseCommand):
                         "WARNING, ERROR or CRITICAL."
                     )
                 self.logger.setLevel(level)
-        using = str(options["database"])
-        if using not in connections:
-            raise self.failure(
-                f"The database {using!r} is not configured; known aliases: "
-                f"{', '.join(connections)}."
-            )
-        return using
+        try:
+            return require_database(str(options["database"]))
+        except UnknownDatabase as error:
+            raise self.failure(str(error)) from error
 
     def say(self, level: str, text: str, *, success: bool = False, echo: bool = True) -> None:
         """Write `text` (unless ``--json`` or not `echo`) and send it to the logger."""

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from ...cli import run_load
+from ...cli import add_load_options, run_load
 from ...loading import load
 
 
@@ -18,14 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="The dump; - for stdin.")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="The database to write.")
-        parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
-        parser.add_argument(
-            "--max-delete",
-            type=int,
-            default=None,
-            metavar="N",
-            help="Abort, changing nothing, when more than N rows would be deleted.",
-        )
+        add_load_options(parser)
         parser.add_argument(
             "--ignorenonexistent",
             action="store_true",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from ...cli import run_load
+from ...cli import add_load_options, run_load
 from ...syncing import sync
 
 
@@ -18,24 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("dataset", metavar="NAME[:ARGS]", help="The dataset and its arguments.")
         parser.add_argument("--from", dest="source", required=True, help="The database to read.")
         parser.add_argument("--to", dest="target", required=True, help="The database to write.")
-        parser.add_argument("--plan", action="store_true", help="Show the changes; write nothing.")
-        parser.add_argument(
-            "--max-delete",
-            type=int,
-            default=None,
-            metavar="N",
-            help="Abort, changing nothing, when more than N rows would be deleted.",
-        )
+        add_load_options(parser)
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for alias in (options["source"], options["target"]):
-            if alias not in settings.DATABASES:
-                raise CommandError(
-                    f"Unknown database {alias!r}; configured: {', '.join(settings.DATABASES)}."
-                )
-        if options["source"] == options["target"]:
-            raise CommandError("--from and --to name the same database; nothing to sync.")
         run_load(
             self,
             lambda progress: sync(

@@ -8,12 +8,12 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from tidemark_core import TidemarkError
+from tidemark_core.progress import migration_progress
 
 from ...listing import history_data, history_lines
+from ...lookup import find_state
 from ...rollback import RollbackPlan, plan_rollback, rollback
-from ...states import find_state
 from ..base import StateCommand
-from ..progress import progress
 
 
 class Command(StateCommand):
@@ -54,45 +54,58 @@ class Command(StateCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         using = self.setup(options)
-        preview = options["fake"] or options["plan"] or options["sql"]
         try:
             if options["list"]:
-                if options["tag"] or options["commit"] or preview:
-                    raise self.failure(
-                        "--list should be used without -t, -c, --fake, --plan or --sql."
-                    )
-                if self.as_json:
-                    self.dump(history_data(using))
-                else:
-                    for line in history_lines(using):
-                        self.stdout.write(line)
+                self.show_list(using, options)
                 return
-            if options["fake"]:
-                self.say("warning", "Running rollback with --fake option.")
-            target = find_state(
-                commit=options["commit"], tag=options["tag"], using=using, path=options["path"]
-            )
-            planned = plan_rollback(target, using=using)
+            planned = self.plan(using, options)
+            if options["fake"] or options["plan"] or options["sql"]:
+                self.preview(planned, options)
+            else:
+                self.run(planned, options)
         except TidemarkError as error:
             raise self.failure(str(error)) from error
+
+    def show_list(self, using: str, options: dict[str, Any]) -> None:
+        if (
+            options["tag"]
+            or options["commit"]
+            or options["fake"]
+            or options["plan"]
+            or options["sql"]
+        ):
+            raise self.failure("--list should be used without -t, -c, --fake, --plan or --sql.")
+        if self.as_json:
+            self.dump(history_data(using))
+        else:
+            for line in history_lines(using):
+                self.stdout.write(line)
+
+    def plan(self, using: str, options: dict[str, Any]) -> RollbackPlan:
+        if options["fake"]:
+            self.say("warning", "Running rollback with --fake option.")
+        target = find_state(
+            commit=options["commit"], tag=options["tag"], using=using, path=options["path"]
+        )
+        planned = plan_rollback(target, using=using)
         source = planned.source.label if planned.source else "(no current state)"
         self.say("info", f"Running rollback from commit {source} to commit {target.label}.")
-        if preview:
-            self.preview(planned, options)
-            return
-        try:
-            planned.check()
-        except TidemarkError as error:
-            raise self.failure(str(error)) from error
+        return planned
+
+    def run(self, planned: RollbackPlan, options: dict[str, Any]) -> None:
+        planned.check()
         if not planned.plan:
             self.say("info", "There is no migrations to rollback.")
         elif not self.confirm(planned, options):
             raise self.failure("Rollback cancelled; nothing was changed.")
-        with progress(self.stdout, len(planned.plan), self.as_json) as callback:
+        total = len(planned.plan)
+        with migration_progress(
+            self.stdout, total=total, title="Rolling back", quiet=self.as_json
+        ) as callback:
             try:
-                record = rollback(target, using=using, progress_callback=callback)
-            except TidemarkError as error:
-                raise self.failure(str(error)) from error
+                record = rollback(planned.target, using=planned.using, progress_callback=callback)
+            except TidemarkError:
+                raise
             except Exception as error:
                 raise self.failure(
                     f"Rollback failed: {type(error).__name__}: {error}\nThe steps before the "
@@ -105,14 +118,9 @@ class Command(StateCommand):
             self.say("info", "Steps run:\n- " + "\n- ".join(record.steps), echo=False)
         self.say("info", "Rollback successfully finished.", success=True)
         if self.as_json:
-            self.dump(
-                {
-                    **self.plan_data(planned, sql=False),
-                    "executed": True,
-                    "result": record.result,
-                    "applied": [list(key) for key in sorted(record.applied_after or ())],
-                }
-            )
+            applied = [list(key) for key in sorted(record.applied_after or ())]
+            data = self.plan_data(planned, sql=False)
+            self.dump({**data, "executed": True, "result": record.result, "applied": applied})
 
     def confirm(self, planned: RollbackPlan, options: dict[str, Any]) -> bool:
         if not options["interactive"] or not sys.stdin.isatty():
@@ -135,11 +143,7 @@ class Command(StateCommand):
                 self.say("info", f"{number}. {line}")
             if not steps:
                 self.say("info", "There is no migrations to rollback.")
-        if planned.blocked:
-            try:
-                planned.check()
-            except TidemarkError as error:
-                raise self.failure(str(error)) from error
+        planned.check()
         if options["fake"]:
             self.say("info", "Rollback successfully finished with `--fake` option.", success=True)
         else:

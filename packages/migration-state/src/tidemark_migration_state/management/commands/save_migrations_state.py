@@ -9,7 +9,8 @@ from django.core.management.base import CommandParser
 from tidemark_core import TidemarkError
 
 from ...drift import check_drift
-from ...states import format_keys, save_state
+from ...saving import save_state
+from ...states import format_keys
 from ..base import StateCommand
 
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
 from importlib import import_module
 from typing import Any
 
 from django.apps import apps
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
 from django.core.management.commands import migrate
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils.module_loading import module_has_submodule
 
-from tidemark_core import MIGRATION_LOCK, TidemarkError, advisory_lock
+from tidemark_core import TidemarkError
+from tidemark_core.progress import MigrationLines
 
-from ...apply import ApplyResult, apply_migrations
+from ...apply import ApplyResult, SaveRelease, apply_migrations
 from ...exceptions import ApplyMigrationsError
 
 UNSUPPORTED = {
@@ -48,8 +48,9 @@ class Command(migrate.Command):
         parser.add_argument(
             "--lock-timeout",
             type=float,
-            default=60.0,
-            help="Seconds to wait for another deploy's migration lock (default 60).",
+            default=None,
+            help="Seconds to wait for another deploy's migration lock (default: the setting "
+            "TIDEMARK_MIGRATION_LOCK_TIMEOUT, 60).",
         )
         parser.add_argument(
             "--save-state",
@@ -72,15 +73,49 @@ class Command(migrate.Command):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.refuse_options(options)
+        self.verbosity = options["verbosity"]
+        self.out = OutputWrapper(sys.stderr) if options["json"] else self.stdout
+        self.target = (options["app_label"], options["migration_name"])
+        self.prepare(options)
+        preview = options["plan"] or options["check_unapplied"]
+        try:
+            result = apply_migrations(
+                *self.target,
+                using=options["database"],
+                allow_irreversible=options["allow_irreversible"] or preview,
+                dry_run=preview,
+                progress_callback=self.progress,
+                lock_timeout=options["lock_timeout"],
+                save_release=SaveRelease(options["commit"], options["tags"])
+                if options["save_state"]
+                else None,
+            )
+        except ApplyMigrationsError as error:
+            self.failed(error.result)
+            raise CommandError(str(error)) from error.__cause__
+        except TidemarkError as error:
+            raise CommandError(str(error)) from error
+        self.report(result, options)
+
+    def refuse_options(self, options: dict[str, Any]) -> None:
+        """Refuse what apply_migrations cannot do, before anything runs."""
         flags = [flag for key, flag in UNSUPPORTED.items() if options.get(key)]
         if flags:
             raise CommandError(
                 f"apply_migrations does not support {', '.join(flags)}: it only runs "
                 "migrations it can roll back. Use migrate for that."
             )
+        if not options["save_state"] and (options["commit"] or options["tags"]):
+            raise CommandError("--commit and --tag go with --save-state.")
+        if options["save_state"] and (options["plan"] or options["check_unapplied"]):
+            raise CommandError(
+                "--save-state records the release after applying; --plan and --check apply nothing."
+            )
+
+    def prepare(self, options: dict[str, Any]) -> None:
+        """What migrate does before planning: checks, signal receivers, the connection."""
         database = options["database"]
-        self.verbosity = options["verbosity"]
-        self.out = OutputWrapper(sys.stderr) if options["json"] else self.stdout
         if not options["skip_checks"]:
             self.check(databases=[database])
         for config in apps.get_app_configs():
@@ -88,113 +123,32 @@ class Command(migrate.Command):
             if module_has_submodule(config.module, "management"):
                 import_module(".management", config.name)
         connections[database].prepare_database()
-        preview = options["plan"] or options["check_unapplied"]
-        app_label, name = options["app_label"], options["migration_name"]
-        commit = self.release_to_save(options, database, preview)
-        if not preview and self.verbosity >= 1:
-            self.header(app_label, name)
-        saved: Any = None
-        try:
-            # With --save-state, one lock over the run and the save: no other deploy between.
-            lock = (
-                nullcontext()
-                if commit is None
-                else advisory_lock(MIGRATION_LOCK, using=database, timeout=options["lock_timeout"])
-            )
-            with lock:
-                result = apply_migrations(
-                    app_label,
-                    name,
-                    using=database,
-                    allow_irreversible=options["allow_irreversible"] or preview,
-                    dry_run=preview,
-                    progress_callback=self.progress,
-                    lock_timeout=options["lock_timeout"],
-                )
-                if commit is not None:
-                    saved = self.save_state(commit, options["tags"], database)
-        except ApplyMigrationsError as error:
-            self.failed(error.result)
-            raise CommandError(str(error)) from error.__cause__
-        except TidemarkError as error:
-            raise CommandError(str(error)) from error
+
+    def report(self, result: ApplyResult, options: dict[str, Any]) -> None:
+        """Print the plan, the saved release and the JSON outcome; exit 1 for --check."""
         if options["plan"]:
             self.show_plan(result, options["allow_irreversible"], options["json"])
         elif options["json"]:
-            data = result.as_dict()
-            if saved is not None:
-                data["saved_state"] = {
-                    "commit": saved.state.commit,
-                    "tags": list(saved.state.tags),
-                    "outcome": saved.outcome,
-                }
-            self.stdout.write(json.dumps(data, indent=2))
+            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+        if result.saved_release is not None and self.verbosity >= 1:
+            for level, text in result.saved_release.messages():
+                style = self.style.WARNING if level == "warning" else self.style.SUCCESS
+                self.out.write(style(text))
         if options["check_unapplied"] and result.plan:
             sys.exit(1)
 
-    def release_to_save(self, options: dict[str, Any], database: str, preview: bool) -> str | None:
-        """The commit `--save-state` will record, found before anything is applied."""
-        if not options["save_state"]:
-            if options["commit"] or options["tags"]:
-                raise CommandError("--commit and --tag go with --save-state.")
-            return None
-        if preview:
-            raise CommandError(
-                "--save-state records the release after applying; --plan and --check apply nothing."
-            )
-        if not apps.is_installed("tidemark_migration_state"):
-            raise CommandError(
-                "--save-state needs tidemark_migration_state in INSTALLED_APPS "
-                "(pip install django-tidemark-migration-state)."
-            )
-        if options["app_label"] == "tidemark_migration_state" and options["migration_name"]:
-            raise CommandError(
-                "--save-state cannot record a release while moving tidemark_migration_state "
-                "itself to a target migration: its tables may not be there afterwards."
-            )
-        if any(not tag.strip() for tag in options["tags"]):
-            raise CommandError("Tags must not be empty.")
-        state_table = apps.get_model("tidemark_migration_state", "MigrationState")._meta.db_table
-        if (
-            options["app_label"] not in (None, "tidemark_migration_state")
-            and state_table not in connections[database].introspection.table_names()
-        ):
-            raise CommandError(
-                f"--save-state: the tables of tidemark_migration_state do not exist on "
-                f"{database!r} yet, and this run migrates only {options['app_label']!r}. Run "
-                "apply_migrations for all apps, or migrate tidemark_migration_state first."
-            )
-        from tidemark_migration_state import current_release
-
-        try:
-            return current_release(commit=options["commit"]).commit
-        except TidemarkError as error:
-            raise CommandError(f"{error} Nothing was applied.") from error
-
-    def save_state(self, commit: str, tags: list[str], database: str) -> Any:
-        from tidemark_migration_state import save_state
-
-        try:
-            saved = save_state(commit, tags, database)
-        except (TidemarkError, DatabaseError) as error:
-            raise CommandError(
-                f"The migrations were applied, but the release state was not saved: {error} "
-                f"Save it with: manage.py save_migrations_state --commit {commit} "
-                f"--database {database}"
-            ) from error
-        if self.verbosity >= 1:
-            for level, text in saved.messages():
-                style = self.style.WARNING if level == "warning" else self.style.SUCCESS
-                self.out.write(style(text))
-        return saved
-
-    def header(self, app_label: str | None, name: str | None) -> None:
+    def header(self, plan: Any) -> None:
+        """migrate's heading, once the plan is made and the lock is held."""
+        app_label, name = self.target
         self.out.write(self.style.MIGRATE_HEADING("Operations to perform:"))
         if app_label and name:
             self.out.write(f"  Target specific migration: {name}, from {app_label}")
         else:
             labels = [app_label] if app_label else sorted(MigrationLoader(None).migrated_apps)
             self.out.write(f"  Apply all migrations: {', '.join(labels)}")
+        self.out.write(self.style.MIGRATE_HEADING("Running migrations:"))
+        if not plan:
+            self.out.write("  No migrations to apply.")
 
     def progress(
         self, action: str, migration: Any = None, fake: bool = False, **extra: Any
@@ -205,15 +159,7 @@ class Command(migrate.Command):
         if self.verbosity < 1:
             return
         if action == "run_start":
-            out.write(style.MIGRATE_HEADING("Running migrations:"))
-            if not extra["plan"]:
-                out.write("  No migrations to apply.")
-        elif action in ("apply_start", "unapply_start"):
-            verb = "Applying" if action == "apply_start" else "Unapplying"
-            out.write(f"  {verb} {migration}...", ending="")
-            out.flush()
-        elif action in ("apply_success", "unapply_success"):
-            out.write(style.SUCCESS(" OK"))
+            self.header(extra["plan"])
         elif action in ("apply_failed", "unapply_failed"):
             out.write(style.ERROR(" FAIL"))
         elif action == "rollback_start":
@@ -222,6 +168,8 @@ class Command(migrate.Command):
             )
         elif action == "rollback_failed":
             out.write(style.ERROR(f" FAIL\nThe rollback failed: {extra['error']}"))
+        else:
+            MigrationLines(out, style.SUCCESS)(action, migration)
 
     def failed(self, result: ApplyResult) -> None:
         if result.left_applied:
