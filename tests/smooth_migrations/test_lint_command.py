@@ -198,3 +198,36 @@ def test_baseline_setting_is_checked() -> None:
     with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE=["shop"]):
         with pytest.raises(ImproperlyConfigured, match="must be a dict of app label to migration name"):
             smooth.lint_migrations()
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_apply_migrations_lint_refuses_a_plan_with_errors_before_the_first_statement(
+    lintapp: LintApp,
+) -> None:
+    from django.db import connection
+
+    first, second, third = three(lintapp)
+    call_command("apply_migrations", "lintapp", first, "--lint", verbosity=0)
+
+    with pytest.raises(CommandError) as caught:
+        call_command("apply_migrations", "lintapp", "--lint", verbosity=0)
+
+    message = str(caught.value)
+    assert message.startswith("The migration linter found 1 error(s) in the plan, so nothing was applied:")
+    assert f"error PG001 lintapp.{second}" in message
+    assert "smooth.safety_assured" in message
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM django_migrations WHERE app = 'lintapp' ORDER BY name")
+        assert cursor.fetchall() == [(first,)]
+    with pytest.raises(smooth.UnsafeMigrationsError) as refused:
+        smooth.apply_migrations("lintapp", using="default", lint=True)
+    assert [f.code for f in refused.value.result.errors] == ["PG001"]
+
+    # Accepted in the migration: the run goes ahead, warnings (PG100) do not stop it.
+    lintapp.edit(second, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(second, "operations = [\n", 'operations = [\n        smooth.safety_assured(reason="small table", rules=["PG001"]),\n')
+    call_command("apply_migrations", "lintapp", "--lint", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'lintapp'")
+        assert cursor.fetchone() == (3,)
+    assert smooth.apply_migrations("lintapp", lint=True).plan.forwards == ()
