@@ -9,6 +9,9 @@ against the same PostgreSQL. Target: Tidemark <= 10 s for 500 migrations. The an
 timed in the same run when it is installed (the bench environment has it).
 """
 
+# Migration sources and expected messages are quoted whole, so some lines are long.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import argparse
@@ -65,12 +68,16 @@ class History:
             self.extra[m].append(f"f{k}")
             return [f'migrations.AddField({model}, "f{k}", models.IntegerField(null=True))']
         if kind == 1:
-            return [f'migrations.AddField({model}, "g{k}", models.CharField(max_length=20, default="x"))']
+            return [
+                f'migrations.AddField({model}, "g{k}", models.CharField(max_length=20, default="x"))'
+            ]
         if kind == 2:
             return [f'migrations.AddIndex({model}, models.Index(fields=["name"], name="i_{k}"))']
         if kind == 3:
             self.length[m] += 10
-            return [f'migrations.AlterField({model}, "name", models.CharField(max_length={self.length[m]}))']
+            return [
+                f'migrations.AlterField({model}, "name", models.CharField(max_length={self.length[m]}))'
+            ]
         if kind == 4:
             return [f'migrations.AddField({model}, "b{k}", models.BooleanField(db_default=False))']
         if kind == 5:
@@ -118,7 +125,10 @@ def run(args: list[str], env: dict[str, str], timeout: float) -> tuple[float, st
     try:
         done = subprocess.run(
             [sys.executable, str(PROJECT / "manage.py"), *args],
-            env=env, capture_output=True, text=True, timeout=timeout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return time.perf_counter() - start, "", None
@@ -144,7 +154,9 @@ def main() -> int:
         seconds, output, _code = run(["lint_migrations", "lintbench", "--json"], env, 600)
         data = json.loads(output)
         if len(data["linted"]) != options.migrations:
-            raise SystemExit(f"Tidemark linted {len(data['linted'])} migrations, not {options.migrations}.")
+            raise SystemExit(
+                f"Tidemark linted {len(data['linted'])} migrations, not {options.migrations}."
+            )
         counts: dict[str, int] = {}
         for finding in data["findings"]:
             counts[finding["code"]] = counts.get(finding["code"], 0) + 1

@@ -42,14 +42,17 @@ def tracked(tmp_path: Path) -> Iterator[LintApp]:
 
 def thing(**extra: Any) -> dict[str, Any]:
     forget_tracking()
-    return {"Thing": {"name": models.CharField(max_length=20), **extra, "decorators": [history.track()]}}
+    return {
+        "Thing": {"name": models.CharField(max_length=20), **extra, "decorators": [history.track()]}
+    }
 
 
 def test_a_field_added_to_a_tracked_model(tracked: LintApp) -> None:
     tracked.release(thing())
     name = tracked.release(thing(colour=models.CharField(max_length=10, default="red")))
     source = tracked.source(name)
-    assert "thingevent" in source and "pgtrigger.migrations" in source
+    assert "thingevent" in source
+    assert "pgtrigger.migrations" in source
 
     result = tracked.lint(name)
 
@@ -60,7 +63,9 @@ def test_a_field_added_to_a_tracked_model(tracked: LintApp) -> None:
 
 def test_a_new_field_added_to_a_tracked_model_is_clean(tracked: LintApp) -> None:
     tracked.release(thing())
-    name = tracked.release(thing(colour=smooth.new_field(models.CharField(max_length=10, default="red"))))
+    name = tracked.release(
+        thing(colour=smooth.new_field(models.CharField(max_length=10, default="red")))
+    )
 
     assert tracked.lint(name).findings == []
     warnings = tracked.lint(name, lock_timeout=False).findings

@@ -125,7 +125,9 @@ def errors(result: smooth.LintResult) -> list[tuple[str, str]]:
     return [(f.code, f.migration[1]) for f in result.findings if f.severity == "error"]
 
 
-def empty(lintapp: LintApp, models_: Mapping[str, Any], *operations: str, atomic: bool = True) -> str:
+def empty(
+    lintapp: LintApp, models_: Mapping[str, Any], *operations: str, atomic: bool = True
+) -> str:
     """``makemigrations --empty``, then the developer writes `operations` into it."""
     define(models_)
     before = set(lintapp.names())
@@ -134,7 +136,8 @@ def empty(lintapp: LintApp, models_: Mapping[str, Any], *operations: str, atomic
     body = "".join(f"        {operation},\n" for operation in operations)
     lintapp.edit(name, "operations = [\n    ]", f"operations = [\n{body}    ]")
     lintapp.edit(
-        name, "from django.db import migrations",
+        name,
+        "from django.db import migrations",
         "import tidemark_smooth_migrations as smooth\nfrom django.db import migrations, models",
     )
     if not atomic:

@@ -38,5 +38,7 @@ def test_e002_when_the_lint_baseline_is_not_a_mapping() -> None:
         [error] = check_settings_valid()
 
     assert error.id == "tidemark_smooth_migrations.E002"
-    assert error.msg.startswith("TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must be a dict of app label")
+    assert error.msg.startswith(
+        "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must be a dict of app label"
+    )
     assert check_settings_valid() == []

@@ -1,6 +1,9 @@
 """``lint_migrations``: what it selects (app, migration, --since, --unapplied, baseline), its
 output (text, JSON, GitHub annotations), its exit code and its errors."""
 
+# Migration sources and expected messages are quoted whole, so some lines are long.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import json
@@ -22,7 +25,11 @@ pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
 
 def order(**extra: Any) -> dict[str, Any]:
-    return {"name": models.CharField(max_length=50), "total": models.IntegerField(default=0), **extra}
+    return {
+        "name": models.CharField(max_length=50),
+        "total": models.IntegerField(default=0),
+        **extra,
+    }
 
 
 def three(lintapp: LintApp) -> list[str]:
@@ -31,7 +38,9 @@ def three(lintapp: LintApp) -> list[str]:
     return [
         lintapp.release({"Order": order()}),
         lintapp.release({"Order": order(Meta={"indexes": [index]})}),
-        lintapp.release({"Order": order(Meta={"indexes": [index]}, note=models.TextField(null=True))}),
+        lintapp.release(
+            {"Order": order(Meta={"indexes": [index]}, note=models.TextField(null=True))}
+        ),
     ]
 
 
@@ -49,14 +58,17 @@ def git(cwd: Path, *args: str) -> None:
 
 
 def test_text_output_names_file_line_lock_effect_and_fix(lintapp: LintApp) -> None:
-    first, second, _third = three(lintapp)
+    _first, second, _third = three(lintapp)
 
     output, code = run("lintapp", second)
 
     assert code == 1
     path = str(lintapp.directory / f"{second}.py")
     lines = output.splitlines()
-    assert lines[0] == f"{path}:13: error PG001 lintapp.{second}, operation 1 (Create index order_name_idx on field(s) name of model order)"
+    assert (
+        lines[0]
+        == f"{path}:13: error PG001 lintapp.{second}, operation 1 (Create index order_name_idx on field(s) name of model order)"
+    )
     assert lines[1] == (
         "    CREATE INDEX order_name_idx runs without CONCURRENTLY on lintapp_order. It takes a "
         "SHARE lock on lintapp_order: blocks writes to lintapp_order while the index builds."
@@ -76,10 +88,14 @@ def test_json_output(lintapp: LintApp) -> None:
     assert code == 1
     assert data["ok"] is False
     assert data["linted"] == [f"lintapp.{name}" for name in lintapp.names()]
-    assert [(f["code"], f["severity"]) for f in data["findings"] if f["code"] != "PG100"] == [("PG001", "error")]
+    assert [(f["code"], f["severity"]) for f in data["findings"] if f["code"] != "PG100"] == [
+        ("PG001", "error")
+    ]
     finding = next(f for f in data["findings"] if f["code"] == "PG001")
-    assert finding["lock"] == "SHARE" and finding["table"] == "lintapp_order"
-    assert finding["line"] == 13 and finding["operation"] == 1
+    assert finding["lock"] == "SHARE"
+    assert finding["table"] == "lintapp_order"
+    assert finding["line"] == 13
+    assert finding["operation"] == 1
     assert "smooth.AddIndexConcurrently" in finding["fix"]
 
 
@@ -91,7 +107,9 @@ def test_github_annotations(lintapp: LintApp, monkeypatch: pytest.MonkeyPatch) -
 
     annotation = output.splitlines()[0]
     assert code == 1
-    assert annotation.startswith(f"::error file={lintapp.directory / second}.py,line=13,title=PG001 CREATE INDEX without CONCURRENTLY on an existing table::")
+    assert annotation.startswith(
+        f"::error file={lintapp.directory / second}.py,line=13,title=PG001 CREATE INDEX without CONCURRENTLY on an existing table::"
+    )
     assert "%0ASafe alternative:%0A" in annotation
 
 
@@ -105,7 +123,7 @@ def test_warnings_fail_only_with_warnings_as_errors(lintapp: LintApp) -> None:
 
 
 def test_unapplied_lints_what_the_database_lacks(lintapp: LintApp) -> None:
-    first, second, third = three(lintapp)
+    _first, second, third = three(lintapp)
     call_command("migrate", "lintapp", second, verbosity=0)
 
     result = smooth.lint_migrations(unapplied=True, lock_timeout=True)
@@ -120,7 +138,15 @@ def test_since_lints_files_changed_since_a_git_revision(
     first, second, third = three(lintapp)
     repo = lintapp.directory.parent
     git(repo, "init", "-q")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", f"{lintapp.package}/{first}.py")
+    git(
+        repo,
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "user.name=t",
+        "add",
+        f"{lintapp.package}/{first}.py",
+    )
     git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "release 1")
     monkeypatch.chdir(repo)
 
@@ -146,7 +172,7 @@ def test_since_errors(
     with pytest.raises(smooth.LintError, match="--since"):
         smooth.lint_migrations(since="HEAD")
     git(outside, "init", "-q")
-    with pytest.raises(smooth.LintError, match="git does not know the revision 'v9.9'"):
+    with pytest.raises(smooth.LintError, match=r"git does not know the revision 'v9\.9'"):
         smooth.lint_migrations(since="v9.9")
 
 
@@ -160,7 +186,8 @@ def test_baseline_skips_the_named_migration_and_earlier_ones(lintapp: LintApp) -
     assert result.linted == [("lintapp", third)]
     assert result.skipped == [("lintapp", first), ("lintapp", second)]
     assert result.findings == []
-    assert code == 0 and " error " not in output
+    assert code == 0
+    assert " error " not in output
     explicit = smooth.lint_migrations("lintapp", baseline={"lintapp": first}, lock_timeout=True)
     assert explicit.linted == [("lintapp", second), ("lintapp", third)]
 
@@ -169,8 +196,14 @@ def test_baseline_skips_the_named_migration_and_earlier_ones(lintapp: LintApp) -
     ("kwargs", "message"),
     [
         ({"app_label": "nowhere"}, "App 'nowhere' is not installed or has no migrations."),
-        ({"app_label": "lintapp", "migration_name": "0009"}, "no migration of 'lintapp' matches '0009'"),
-        ({"app_label": "lintapp", "migration_name": "000"}, "more than one migration of 'lintapp' matches '000'"),
+        (
+            {"app_label": "lintapp", "migration_name": "0009"},
+            "no migration of 'lintapp' matches '0009'",
+        ),
+        (
+            {"app_label": "lintapp", "migration_name": "000"},
+            "more than one migration of 'lintapp' matches '000'",
+        ),
         ({"since": "HEAD", "unapplied": True}, "Choose --since or --unapplied, not both."),
         ({"using": "lite"}, "The migration linter needs PostgreSQL"),
         ({"baseline": {"lintapp": "0042"}}, "Baseline: no migration of 'lintapp' matches '0042'"),
@@ -195,9 +228,11 @@ def test_command_reports_bad_input_as_command_error(lintapp: LintApp) -> None:
 def test_baseline_setting_is_checked() -> None:
     from django.core.exceptions import ImproperlyConfigured
 
-    with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE=["shop"]):
-        with pytest.raises(ImproperlyConfigured, match="must be a dict of app label to migration name"):
-            smooth.lint_migrations()
+    with (
+        override_settings(TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE=["shop"]),
+        pytest.raises(ImproperlyConfigured, match="must be a dict of app label to migration name"),
+    ):
+        smooth.lint_migrations()
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "other"])
@@ -206,14 +241,16 @@ def test_apply_migrations_lint_refuses_a_plan_with_errors_before_the_first_state
 ) -> None:
     from django.db import connection
 
-    first, second, third = three(lintapp)
+    first, second, _third = three(lintapp)
     call_command("apply_migrations", "lintapp", first, "--lint", verbosity=0)
 
     with pytest.raises(CommandError) as caught:
         call_command("apply_migrations", "lintapp", "--lint", verbosity=0)
 
     message = str(caught.value)
-    assert message.startswith("The migration linter found 1 error(s) in the plan, so nothing was applied:")
+    assert message.startswith(
+        "The migration linter found 1 error(s) in the plan, so nothing was applied:"
+    )
     assert f"error PG001 lintapp.{second}" in message
     assert "smooth.safety_assured" in message
     with connection.cursor() as cursor:
@@ -224,8 +261,16 @@ def test_apply_migrations_lint_refuses_a_plan_with_errors_before_the_first_state
     assert [f.code for f in refused.value.result.errors] == ["PG001"]
 
     # Accepted in the migration: the run goes ahead, warnings (PG100) do not stop it.
-    lintapp.edit(second, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
-    lintapp.edit(second, "operations = [\n", 'operations = [\n        smooth.safety_assured(reason="small table", rules=["PG001"]),\n')
+    lintapp.edit(
+        second,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
+    lintapp.edit(
+        second,
+        "operations = [\n",
+        'operations = [\n        smooth.safety_assured(reason="small table", rules=["PG001"]),\n',
+    )
     call_command("apply_migrations", "lintapp", "--lint", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'lintapp'")

@@ -4,6 +4,9 @@ Every test defines lintapp's models for each release, lets makemigrations write 
 migrations (editing them only as the linter's fix tells a developer to), and lints them.
 """
 
+# Migration sources and expected messages are quoted whole, so some lines are long.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,10 +27,16 @@ def customer() -> dict[str, Any]:
 
 
 def order(**extra: Any) -> dict[str, Any]:
-    return {"name": models.CharField(max_length=50), "total": models.IntegerField(default=0), **extra}
+    return {
+        "name": models.CharField(max_length=50),
+        "total": models.IntegerField(default=0),
+        **extra,
+    }
 
 
-def two_releases(lintapp: LintApp, second: dict[str, Any], first: dict[str, Any] | None = None) -> str:
+def two_releases(
+    lintapp: LintApp, second: dict[str, Any], first: dict[str, Any] | None = None
+) -> str:
     """Release 1 with `first` (an Order), release 2 with `second`; the name of release 2's migration."""
     lintapp.release({"Order": first or order()})
     return lintapp.release({"Order": second})
@@ -51,9 +60,14 @@ def test_pg001_fires_on_add_index(lintapp: LintApp) -> None:
     assert finding.table == "lintapp_order"
     assert finding.lock == "SHARE"
     assert finding.effect == "blocks writes to lintapp_order while the index builds"
-    assert 'smooth.AddIndexConcurrently("order", models.Index(fields=[\'name\'], name=\'order_name_idx\'))' in finding.fix
+    assert (
+        "smooth.AddIndexConcurrently(\"order\", models.Index(fields=['name'], name='order_name_idx'))"
+        in finding.fix
+    )
     assert "atomic = False" in finding.fix
-    assert finding.operation == 1 and finding.path and finding.path.endswith(f"{name}.py")
+    assert finding.operation == 1
+    assert finding.path
+    assert finding.path.endswith(f"{name}.py")
 
 
 def test_pg001_fires_on_db_index_and_foreign_key_index(lintapp: LintApp) -> None:
@@ -89,8 +103,16 @@ def test_pg001_quiet_for_add_index_concurrently_which_builds_the_index(lintapp: 
     index = models.Index(fields=["name"], name="order_name_idx")
     name = two_releases(lintapp, order(Meta={"indexes": [index]}))
     lintapp.edit(name, "migrations.AddIndex(", "smooth.AddIndexConcurrently(")
-    lintapp.edit(name, "class Migration(migrations.Migration):\n", "class Migration(migrations.Migration):\n    atomic = False\n")
-    lintapp.edit(name, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "class Migration(migrations.Migration):\n",
+        "class Migration(migrations.Migration):\n    atomic = False\n",
+    )
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
 
     assert quiet(lintapp.lint(name))
     with connection.cursor() as cursor:
@@ -101,8 +123,16 @@ def test_pg001_fires_on_concurrent_builds_of_postgresql_14_0_to_14_3(lintapp: Li
     index = models.Index(fields=["name"], name="order_name_idx")
     name = two_releases(lintapp, order(Meta={"indexes": [index]}))
     lintapp.edit(name, "migrations.AddIndex(", "smooth.AddIndexConcurrently(")
-    lintapp.edit(name, "class Migration(migrations.Migration):\n", "class Migration(migrations.Migration):\n    atomic = False\n")
-    lintapp.edit(name, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "class Migration(migrations.Migration):\n",
+        "class Migration(migrations.Migration):\n    atomic = False\n",
+    )
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
 
     broken = lintapp.lint(name, server_version=(14, 3))
     fixed = lintapp.lint(name, server_version=(14, 4))
@@ -124,8 +154,16 @@ def test_pg002_fires_on_remove_index_and_not_on_remove_index_concurrently(lintap
     assert 'smooth.RemoveIndexConcurrently("order", "order_name_idx")' in result.findings[0].fix
 
     lintapp.edit(name, "migrations.RemoveIndex(", "smooth.RemoveIndexConcurrently(")
-    lintapp.edit(name, "class Migration(migrations.Migration):\n", "class Migration(migrations.Migration):\n    atomic = False\n")
-    lintapp.edit(name, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "class Migration(migrations.Migration):\n",
+        "class Migration(migrations.Migration):\n    atomic = False\n",
+    )
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
     assert quiet(lintapp.lint(name))
 
 
@@ -136,22 +174,37 @@ def test_pg003_fires_on_unique_constraint_and_unique_field(lintapp: LintApp) -> 
     unique = models.UniqueConstraint(fields=["name"], name="order_name_unique")
     first = two_releases(lintapp, order(Meta={"constraints": [unique]}))
     second = lintapp.release(
-        {"Order": order(Meta={"constraints": [unique]}, total=models.IntegerField(default=0, unique=True))}
+        {
+            "Order": order(
+                Meta={"constraints": [unique]}, total=models.IntegerField(default=0, unique=True)
+            )
+        }
     )
 
     assert codes(lintapp.lint(first)) == [("PG003", first)]
     result = lintapp.lint(second)
     assert codes(result) == [("PG003", second)]
     assert "AddUniqueConstraintConcurrently" in result.findings[0].fix
-    assert "models.UniqueConstraint(fields=('total',), name='order_total_unique')" in result.findings[0].fix
+    assert (
+        "models.UniqueConstraint(fields=('total',), name='order_total_unique')"
+        in result.findings[0].fix
+    )
 
 
 def test_pg003_quiet_for_add_unique_constraint_concurrently(lintapp: LintApp) -> None:
     unique = models.UniqueConstraint(fields=["name"], name="order_name_unique")
     name = two_releases(lintapp, order(Meta={"constraints": [unique]}))
     lintapp.edit(name, "migrations.AddConstraint(", "smooth.AddUniqueConstraintConcurrently(")
-    lintapp.edit(name, "class Migration(migrations.Migration):\n", "class Migration(migrations.Migration):\n    atomic = False\n")
-    lintapp.edit(name, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "class Migration(migrations.Migration):\n",
+        "class Migration(migrations.Migration):\n    atomic = False\n",
+    )
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
 
     assert quiet(lintapp.lint(name))
 
@@ -159,8 +212,13 @@ def test_pg003_quiet_for_add_unique_constraint_concurrently(lintapp: LintApp) ->
 def test_pg004_fires_on_a_new_primary_key(lintapp: LintApp) -> None:
     lintapp.release({"Order": order(code=models.CharField(max_length=10, default="x"))})
     name = lintapp.release(
-        {"Order": {"name": models.CharField(max_length=50), "total": models.IntegerField(default=0),
-                   "code": models.CharField(max_length=10, primary_key=True)}}
+        {
+            "Order": {
+                "name": models.CharField(max_length=50),
+                "total": models.IntegerField(default=0),
+                "code": models.CharField(max_length=10, primary_key=True),
+            }
+        }
     )
 
     assert ("PG004", name) in errors(lintapp.lint(name))
@@ -175,11 +233,27 @@ def test_pg004_quiet_for_the_primary_key_of_a_new_table(lintapp: LintApp) -> Non
 # PG005: foreign keys.
 
 
-def test_pg005_fires_when_an_existing_column_becomes_a_constrained_foreign_key(lintapp: LintApp) -> None:
-    lintapp.release({"Customer": customer(), "Order": order(
-        customer=models.ForeignKey("Customer", models.CASCADE, null=True, db_constraint=False, db_index=False))})
-    name = lintapp.release({"Customer": customer(), "Order": order(
-        customer=models.ForeignKey("Customer", models.CASCADE, null=True, db_index=False))})
+def test_pg005_fires_when_an_existing_column_becomes_a_constrained_foreign_key(
+    lintapp: LintApp,
+) -> None:
+    lintapp.release(
+        {
+            "Customer": customer(),
+            "Order": order(
+                customer=models.ForeignKey(
+                    "Customer", models.CASCADE, null=True, db_constraint=False, db_index=False
+                )
+            ),
+        }
+    )
+    name = lintapp.release(
+        {
+            "Customer": customer(),
+            "Order": order(
+                customer=models.ForeignKey("Customer", models.CASCADE, null=True, db_index=False)
+            ),
+        }
+    )
 
     result = lintapp.lint(name)
 
@@ -192,21 +266,39 @@ def test_pg005_fires_when_an_existing_column_becomes_a_constrained_foreign_key(l
 
 def test_pg005_fires_on_a_not_null_foreign_key_column_with_a_default(lintapp: LintApp) -> None:
     lintapp.release({"Customer": customer(), "Order": order()})
-    name = lintapp.release({"Customer": customer(), "Order": order(
-        customer=models.ForeignKey("Customer", models.CASCADE, default=1, db_index=False))})
+    name = lintapp.release(
+        {
+            "Customer": customer(),
+            "Order": order(
+                customer=models.ForeignKey("Customer", models.CASCADE, default=1, db_index=False)
+            ),
+        }
+    )
 
     assert sorted(errors(lintapp.lint(name))) == [("PG005", name), ("PG008", name)]
 
 
-def test_pg005_quiet_for_a_nullable_foreign_key_and_for_add_foreign_key_not_valid(lintapp: LintApp) -> None:
+def test_pg005_quiet_for_a_nullable_foreign_key_and_for_add_foreign_key_not_valid(
+    lintapp: LintApp,
+) -> None:
     lintapp.release({"Customer": customer(), "Order": order()})
-    name = lintapp.release({"Customer": customer(), "Order": order(
-        customer=models.ForeignKey("Customer", models.CASCADE, null=True, db_index=False))})
+    name = lintapp.release(
+        {
+            "Customer": customer(),
+            "Order": order(
+                customer=models.ForeignKey("Customer", models.CASCADE, null=True, db_index=False)
+            ),
+        }
+    )
 
     assert quiet(lintapp.lint(name))  # a new all-NULL column: PostgreSQL checks nothing
 
     lintapp.edit(name, "migrations.AddField(", "smooth.AddForeignKeyNotValid(")
-    lintapp.edit(name, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
     assert quiet(lintapp.lint(name))
 
 
@@ -220,7 +312,10 @@ def test_pg006_fires_on_add_constraint_check(lintapp: LintApp) -> None:
     result = lintapp.lint(name)
 
     assert codes(result) == [("PG006", name)]
-    assert result.findings[0].effect == "blocks reads and writes of lintapp_order while PostgreSQL checks every row"
+    assert (
+        result.findings[0].effect
+        == "blocks reads and writes of lintapp_order while PostgreSQL checks every row"
+    )
     assert 'AddConstraintNotValid("order"' in result.findings[0].fix
     assert 'ValidateConstraint("order", "order_total_positive")' in result.findings[0].fix
 
@@ -229,10 +324,21 @@ def test_pg006_quiet_for_add_constraint_not_valid_then_validate(lintapp: LintApp
     check = models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_positive")
     name = two_releases(lintapp, order(Meta={"constraints": [check]}))
     lintapp.edit(name, "migrations.AddConstraint(", "AddConstraintNotValid(")
-    lintapp.edit(name, "from django.db import", "from django.contrib.postgres.operations import AddConstraintNotValid\nfrom django.db import")
-    validate = empty(lintapp, {"Order": order(Meta={"constraints": [check]})},
-                     'ValidateConstraint("order", "order_total_positive")')
-    lintapp.edit(validate, "from django.db import", "from django.contrib.postgres.operations import ValidateConstraint\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "from django.contrib.postgres.operations import AddConstraintNotValid\nfrom django.db import",
+    )
+    validate = empty(
+        lintapp,
+        {"Order": order(Meta={"constraints": [check]})},
+        'ValidateConstraint("order", "order_total_positive")',
+    )
+    lintapp.edit(
+        validate,
+        "from django.db import",
+        "from django.contrib.postgres.operations import ValidateConstraint\nfrom django.db import",
+    )
 
     assert quiet(lintapp.lint(name))
     assert quiet(lintapp.lint(validate))
@@ -243,7 +349,8 @@ def test_pg006_quiet_for_add_constraint_not_valid_then_validate(lintapp: LintApp
 
 def test_pg007_fires_on_alter_field_to_not_null(lintapp: LintApp) -> None:
     name = two_releases(
-        lintapp, order(code=models.CharField(max_length=3, default="EUR")),
+        lintapp,
+        order(code=models.CharField(max_length=3, default="EUR")),
         first=order(code=models.CharField(max_length=3, default="EUR", null=True)),
     )
 
@@ -251,17 +358,29 @@ def test_pg007_fires_on_alter_field_to_not_null(lintapp: LintApp) -> None:
 
     assert codes(result) == [("PG007", name)]
     assert "after an UPDATE of the NULL rows under the same lock" in result.findings[0].message
-    assert 'smooth.SetNotNull("order", "code", models.CharField(default=\'EUR\', max_length=3))' in result.findings[0].fix
+    assert (
+        'smooth.SetNotNull("order", "code", models.CharField(default=\'EUR\', max_length=3))'
+        in result.findings[0].fix
+    )
 
 
 def test_pg007_quiet_for_set_not_null(lintapp: LintApp) -> None:
     name = two_releases(
-        lintapp, order(code=models.CharField(max_length=3, default="EUR")),
+        lintapp,
+        order(code=models.CharField(max_length=3, default="EUR")),
         first=order(code=models.CharField(max_length=3, default="EUR", null=True)),
     )
     lintapp.edit(name, "migrations.AlterField(", "smooth.SetNotNull(")
-    lintapp.edit(name, "class Migration(migrations.Migration):\n", "class Migration(migrations.Migration):\n    atomic = False\n")
-    lintapp.edit(name, "from django.db import", "import tidemark_smooth_migrations as smooth\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "class Migration(migrations.Migration):\n",
+        "class Migration(migrations.Migration):\n    atomic = False\n",
+    )
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "import tidemark_smooth_migrations as smooth\nfrom django.db import",
+    )
 
     assert quiet(lintapp.lint(name))
     assert quiet(lintapp.lint(name, server_version=(14, 0)))
@@ -302,7 +421,9 @@ def test_pg008_fires_on_blank_char_field_whose_default_django_drops(lintapp: Lin
     ],
     ids=["db_default", "blank_with_db_default", "blank_null", "new_field", "db_default_now"],
 )
-def test_pg008_quiet_for_db_default_blank_nullable_and_new_field(lintapp: LintApp, field: Any) -> None:
+def test_pg008_quiet_for_db_default_blank_nullable_and_new_field(
+    lintapp: LintApp, field: Any
+) -> None:
     name = two_releases(lintapp, order(extra=field))
 
     assert quiet(lintapp.lint(name))
@@ -320,8 +441,11 @@ def test_pg008_quiet_for_a_table_created_in_the_same_release(lintapp: LintApp) -
 
 
 def test_pg009_fires_when_a_not_null_column_loses_its_db_default(lintapp: LintApp) -> None:
-    name = two_releases(lintapp, order(paid=models.BooleanField(default=False)),
-                        first=order(paid=models.BooleanField(db_default=False)))
+    name = two_releases(
+        lintapp,
+        order(paid=models.BooleanField(default=False)),
+        first=order(paid=models.BooleanField(db_default=False)),
+    )
 
     result = lintapp.lint(name)
 
@@ -329,10 +453,21 @@ def test_pg009_fires_when_a_not_null_column_loses_its_db_default(lintapp: LintAp
 
 
 def test_pg009_quiet_when_the_column_is_nullable_or_the_default_changes(lintapp: LintApp) -> None:
-    lintapp.release({"Order": order(paid=models.BooleanField(db_default=False, null=True),
-                                    kind=models.IntegerField(db_default=1))})
-    name = lintapp.release({"Order": order(paid=models.BooleanField(null=True),
-                                           kind=models.IntegerField(db_default=2))})
+    lintapp.release(
+        {
+            "Order": order(
+                paid=models.BooleanField(db_default=False, null=True),
+                kind=models.IntegerField(db_default=1),
+            )
+        }
+    )
+    name = lintapp.release(
+        {
+            "Order": order(
+                paid=models.BooleanField(null=True), kind=models.IntegerField(db_default=2)
+            )
+        }
+    )
 
     assert quiet(lintapp.lint(name))
 
@@ -382,7 +517,10 @@ def test_pg011_fires_on_integer_to_bigint(lintapp: LintApp) -> None:
     [
         (models.CharField(max_length=10), models.CharField(max_length=20)),
         (models.CharField(max_length=10), models.TextField()),
-        (models.DecimalField(max_digits=5, decimal_places=2), models.DecimalField(max_digits=8, decimal_places=2)),
+        (
+            models.DecimalField(max_digits=5, decimal_places=2),
+            models.DecimalField(max_digits=8, decimal_places=2),
+        ),
     ],
     ids=["varchar_wider", "varchar_to_text", "numeric_wider"],
 )

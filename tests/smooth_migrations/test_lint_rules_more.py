@@ -1,5 +1,8 @@
 """Linter rules PG012-PG019 and PG100-PG106 on migrations makemigrations wrote."""
 
+# Migration sources and expected messages are quoted whole, so some lines are long.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import uuid
@@ -18,7 +21,11 @@ HEAD = "class Migration(migrations.Migration):\n"
 
 
 def order(**extra: Any) -> dict[str, Any]:
-    return {"name": models.CharField(max_length=50), "total": models.IntegerField(default=0), **extra}
+    return {
+        "name": models.CharField(max_length=50),
+        "total": models.IntegerField(default=0),
+        **extra,
+    }
 
 
 def quiet(result: smooth.LintResult) -> bool:
@@ -67,7 +74,8 @@ def test_pg012_accepted_by_safety_assured(lintapp: LintApp) -> None:
     name = lintapp.release({"Order": order()})
     lintapp.edit(name, "from django.db import", SMOOTH)
     lintapp.edit(
-        name, "operations = [\n",
+        name,
+        "operations = [\n",
         'operations = [\n        smooth.safety_assured(reason="note deprecated in 1.4", rules=["PG012"]),\n',
     )
 
@@ -82,9 +90,13 @@ def test_pg012_accepted_by_safety_assured(lintapp: LintApp) -> None:
 # PG013: dropping tables.
 
 
-def test_pg013_fires_on_delete_model_and_not_for_a_table_of_the_same_release(lintapp: LintApp) -> None:
+def test_pg013_fires_on_delete_model_and_not_for_a_table_of_the_same_release(
+    lintapp: LintApp,
+) -> None:
     lintapp.release({"Order": order()})
-    create = lintapp.release({"Order": order(), "Coupon": {"code": models.CharField(max_length=10)}})
+    create = lintapp.release(
+        {"Order": order(), "Coupon": {"code": models.CharField(max_length=10)}}
+    )
     delete = lintapp.release({"Order": order()})
 
     result = lintapp.lint(delete)
@@ -168,8 +180,12 @@ def test_raw_sql_that_locks_or_empties_a_table(lintapp: LintApp, sql: str, code:
 def test_pg019_quiet_for_batched_deletes(lintapp: LintApp) -> None:
     lintapp.release({"Order": order()})
     delete = "DELETE FROM lintapp_order WHERE id IN (SELECT id FROM lintapp_order LIMIT 1000)"
-    name = empty(lintapp, {"Order": order()}, f"migrations.RunSQL({delete!r}, migrations.RunSQL.noop)",
-                 atomic=False)
+    name = empty(
+        lintapp,
+        {"Order": order()},
+        f"migrations.RunSQL({delete!r}, migrations.RunSQL.noop)",
+        atomic=False,
+    )
 
     assert quiet(lintapp.lint(name))
 
@@ -194,7 +210,8 @@ def test_pg100_fires_without_a_lock_timeout(lintapp: LintApp) -> None:
     assert codes(result) == [("PG100", name)]
     assert result.findings[0].severity == "warning"
     assert "SET LOCAL lock_timeout" in result.findings[0].fix
-    assert not result.failed() and result.failed(warnings_as_errors=True)
+    assert not result.failed()
+    assert result.failed(warnings_as_errors=True)
 
 
 def test_pg100_quiet_with_a_lock_timeout_in_the_migration_or_the_session(lintapp: LintApp) -> None:
@@ -208,7 +225,8 @@ def test_pg100_quiet_with_a_lock_timeout_in_the_migration_or_the_session(lintapp
             cursor.execute("RESET lock_timeout")
 
     lintapp.edit(
-        name, "operations = [\n",
+        name,
+        "operations = [\n",
         "operations = [\n        migrations.RunSQL(\"SET LOCAL lock_timeout = '2s'\", migrations.RunSQL.noop),\n",
     )
     assert quiet(lintapp.lint(name, lock_timeout=None))
@@ -220,9 +238,10 @@ def test_pg100_quiet_with_a_lock_timeout_in_the_migration_or_the_session(lintapp
 def test_pg101_fires_on_ddl_and_backfill_in_one_transaction(lintapp: LintApp) -> None:
     lintapp.release({"Order": order()})
     name = empty(
-        lintapp, {"Order": order()},
+        lintapp,
+        {"Order": order()},
         'migrations.AddField("order", "code", models.CharField(max_length=3, null=True))',
-        'migrations.RunSQL("UPDATE lintapp_order SET code = \'EUR\'", migrations.RunSQL.noop)',
+        "migrations.RunSQL(\"UPDATE lintapp_order SET code = 'EUR'\", migrations.RunSQL.noop)",
     )
 
     result = lintapp.lint(name)
@@ -237,8 +256,9 @@ def test_pg101_quiet_when_the_backfill_has_its_own_migration(lintapp: LintApp) -
     lintapp.release({"Order": order()})
     add = lintapp.release({"Order": order(code=models.CharField(max_length=3, null=True))})
     backfill = empty(
-        lintapp, {"Order": order(code=models.CharField(max_length=3, null=True))},
-        'migrations.RunSQL("UPDATE lintapp_order SET code = \'EUR\' WHERE code IS NULL", migrations.RunSQL.noop)',
+        lintapp,
+        {"Order": order(code=models.CharField(max_length=3, null=True))},
+        "migrations.RunSQL(\"UPDATE lintapp_order SET code = 'EUR' WHERE code IS NULL\", migrations.RunSQL.noop)",
         atomic=False,
     )
 
@@ -265,7 +285,11 @@ def test_pg103_fires_on_two_operations_that_cannot_run_again(lintapp: LintApp) -
     second = models.Index(fields=["total"], name="order_total_idx")
     name = lintapp.release({"Order": order(Meta={"indexes": [first, second]})})
     lintapp.edit(name, HEAD, HEAD + "    atomic = False\n")
-    lintapp.edit(name, "from django.db import", "from django.contrib.postgres.operations import AddIndexConcurrently\nfrom django.db import")
+    lintapp.edit(
+        name,
+        "from django.db import",
+        "from django.contrib.postgres.operations import AddIndexConcurrently\nfrom django.db import",
+    )
     lintapp.edit(name, "migrations.AddIndex(", "AddIndexConcurrently(")
 
     result = lintapp.lint(name)
@@ -283,7 +307,9 @@ def test_pg103_fires_on_two_operations_that_cannot_run_again(lintapp: LintApp) -
 def test_pg104_fires_without_a_reverse_and_not_with_noop(lintapp: LintApp) -> None:
     lintapp.release({"Order": order()})
     irreversible = empty(lintapp, {"Order": order()}, 'migrations.RunSQL("SELECT 1")')
-    reversible = empty(lintapp, {"Order": order()}, 'migrations.RunSQL("SELECT 1", migrations.RunSQL.noop)')
+    reversible = empty(
+        lintapp, {"Order": order()}, 'migrations.RunSQL("SELECT 1", migrations.RunSQL.noop)'
+    )
 
     result = lintapp.lint(irreversible)
     assert codes(result) == [("PG104", irreversible)]
@@ -295,8 +321,12 @@ def test_pg105_fires_on_sql_it_cannot_read(lintapp: LintApp) -> None:
     lintapp.release({"Order": order()})
     block = "DO $$ BEGIN PERFORM 1; END $$"
     function = "CREATE OR REPLACE FUNCTION lintapp_one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$"
-    name = empty(lintapp, {"Order": order()}, f"migrations.RunSQL({block!r}, migrations.RunSQL.noop)")
-    readable = empty(lintapp, {"Order": order()}, f"migrations.RunSQL({function!r}, migrations.RunSQL.noop)")
+    name = empty(
+        lintapp, {"Order": order()}, f"migrations.RunSQL({block!r}, migrations.RunSQL.noop)"
+    )
+    readable = empty(
+        lintapp, {"Order": order()}, f"migrations.RunSQL({function!r}, migrations.RunSQL.noop)"
+    )
 
     result = lintapp.lint(name)
     assert codes(result) == [("PG105", name)]

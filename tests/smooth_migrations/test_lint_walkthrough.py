@@ -2,6 +2,9 @@
 every step: each release's migrations, as makemigrations writes them and as the guide edits
 them, lint clean, then apply."""
 
+# Migration sources and expected messages are quoted whole, so some lines are long.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,32 +56,57 @@ def test_the_four_examples_pass_the_linter_at_every_step(lintapp: LintApp) -> No
 
     # 1. Add a required column: new_field in N+1, SetNotNull in N+2.
     bc = [smooth.backward_compatible_model]
-    expand = lintapp.release({"Product": product(
-        currency=smooth.new_field(models.CharField(max_length=3, default="EUR")), decorators=bc),
-        "Coupon": coupon()})
+    expand = lintapp.release(
+        {
+            "Product": product(
+                currency=smooth.new_field(models.CharField(max_length=3, default="EUR")),
+                decorators=bc,
+            ),
+            "Coupon": coupon(),
+        }
+    )
     passes(lintapp, expand)
-    contract = lintapp.release({"Product": product(currency=models.CharField(max_length=3, default="EUR")),
-                                "Coupon": coupon()})
+    contract = lintapp.release(
+        {
+            "Product": product(currency=models.CharField(max_length=3, default="EUR")),
+            "Coupon": coupon(),
+        }
+    )
     assert codes(lintapp.lint(contract)) == ["PG007"]
     lintapp.edit(contract, "migrations.AlterField(", "smooth.SetNotNull(")
     lintapp.edit(contract, HEAD, HEAD + "    atomic = False\n")
     lintapp.edit(contract, "from django.db import", SMOOTH)
     passes(lintapp, contract)
     #    ... or in one step, with db_default.
-    stock = lintapp.release({"Product": product(currency=models.CharField(max_length=3, default="EUR"),
-                                                stock=smooth.new_field(models.IntegerField(db_default=0)),
-                                                decorators=bc),
-                             "Coupon": coupon()})
+    stock = lintapp.release(
+        {
+            "Product": product(
+                currency=models.CharField(max_length=3, default="EUR"),
+                stock=smooth.new_field(models.IntegerField(db_default=0)),
+                decorators=bc,
+            ),
+            "Coupon": coupon(),
+        }
+    )
     passes(lintapp, stock)
-    current: dict[str, Any] = {"currency": models.CharField(max_length=3, default="EUR"),
-                               "stock": models.IntegerField(db_default=0)}
+    current: dict[str, Any] = {
+        "currency": models.CharField(max_length=3, default="EUR"),
+        "stock": models.IntegerField(db_default=0),
+    }
 
     # 2. Remove a column: deprecated_field in N+1, RemoveField in N+2.
-    expand = lintapp.release({"Product": product(
-        legacy_code=smooth.deprecated_field(models.CharField(max_length=20)), **current),
-        "Coupon": coupon()})
+    expand = lintapp.release(
+        {
+            "Product": product(
+                legacy_code=smooth.deprecated_field(models.CharField(max_length=20)), **current
+            ),
+            "Coupon": coupon(),
+        }
+    )
     passes(lintapp, expand)
-    contract = lintapp.release({"Product": product(legacy_code=None, **current), "Coupon": coupon()})
+    contract = lintapp.release(
+        {"Product": product(legacy_code=None, **current), "Coupon": coupon()}
+    )
     passes(lintapp, contract)
 
     # 3. Remove a model: deprecate_model in N+1 (no migration), DeleteModel in N+2, accepted
@@ -86,18 +114,33 @@ def test_the_four_examples_pass_the_linter_at_every_step(lintapp: LintApp) -> No
     contract = lintapp.release({"Product": product(legacy_code=None, **current)})
     assert codes(lintapp.lint(contract)) == ["PG013"]
     lintapp.edit(contract, "from django.db import", SMOOTH)
-    lintapp.edit(contract, "operations = [\n", 'operations = [\n        smooth.safety_assured(\n'
-                 '            reason="Coupon deprecated with deprecate_model in release N+1", rules=["PG013"]\n'
-                 "        ),\n")
+    lintapp.edit(
+        contract,
+        "operations = [\n",
+        "operations = [\n        smooth.safety_assured(\n"
+        '            reason="Coupon deprecated with deprecate_model in release N+1", rules=["PG013"]\n'
+        "        ),\n",
+    )
     passes(lintapp, contract)
 
     # 4. Rename a column across three releases, with a trigger.
-    renamed = product(legacy_code=None, name=smooth.deprecated_field(models.CharField(max_length=200)),
-                      title=smooth.new_field(models.CharField(max_length=200)), decorators=bc, **current)
+    renamed = product(
+        legacy_code=None,
+        name=smooth.deprecated_field(models.CharField(max_length=200)),
+        title=smooth.new_field(models.CharField(max_length=200)),
+        decorators=bc,
+        **current,
+    )
     expand = lintapp.release({"Product": renamed})
-    trigger = empty(lintapp, {"Product": renamed}, f"migrations.RunSQL(sql={SYNC!r}, reverse_sql={UNSYNC!r})")
-    backfill = empty(lintapp, {"Product": renamed},
-                     "migrations.RunPython(backfill_title, reverse_code=migrations.RunPython.noop)", atomic=False)
+    trigger = empty(
+        lintapp, {"Product": renamed}, f"migrations.RunSQL(sql={SYNC!r}, reverse_sql={UNSYNC!r})"
+    )
+    backfill = empty(
+        lintapp,
+        {"Product": renamed},
+        "migrations.RunPython(backfill_title, reverse_code=migrations.RunPython.noop)",
+        atomic=False,
+    )
     lintapp.edit(backfill, HEAD, BACKFILL + "\n\n" + HEAD)
     passes(lintapp, expand, trigger, backfill)
     with connection.cursor() as cursor:
@@ -105,15 +148,22 @@ def test_the_four_examples_pass_the_linter_at_every_step(lintapp: LintApp) -> No
         assert cursor.fetchall() == [("Lamp", "Lamp")]
 
     final = product(legacy_code=None, name=None, title=models.CharField(max_length=200), **current)
-    drop = empty(lintapp, {"Product": renamed}, f"migrations.RunSQL(sql={UNSYNC!r}, reverse_sql={SYNC!r})")
+    drop = empty(
+        lintapp, {"Product": renamed}, f"migrations.RunSQL(sql={UNSYNC!r}, reverse_sql={SYNC!r})"
+    )
     contract = lintapp.release({"Product": final})
     source = lintapp.source(contract)
-    assert "RemoveField" in source and "AlterField" in source
+    assert "RemoveField" in source
+    assert "AlterField" in source
     # SET NOT NULL scans under the lock, and after the RemoveField's lock in one transaction.
     assert codes(lintapp.lint(drop, contract)) == ["PG007", "PG101"]
     # The guide moves the AlterField to a migration of its own, as SetNotNull.
-    not_null = empty(lintapp, {"Product": final},
-                     'smooth.SetNotNull("product", "title", models.CharField(max_length=200))', atomic=False)
+    not_null = empty(
+        lintapp,
+        {"Product": final},
+        'smooth.SetNotNull("product", "title", models.CharField(max_length=200))',
+        atomic=False,
+    )
     start = source.index("        migrations.AlterField(")
     end = source.index("        ),\n", start) + len("        ),\n")
     lintapp.write(contract, source[:start] + source[end:])
@@ -146,7 +196,7 @@ DROP TRIGGER lintapp_product_sync_title ON lintapp_product;
 DROP FUNCTION lintapp_product_sync_title();
 """
 
-BACKFILL = '''
+BACKFILL = """
 def backfill_title(apps, schema_editor):
     Product = apps.get_model("lintapp", "Product")
     while True:
@@ -154,4 +204,4 @@ def backfill_title(apps, schema_editor):
         if not batch:
             return
         Product.objects.filter(pk__in=batch).update(title=models.F("name"))
-'''
+"""

@@ -52,7 +52,11 @@ def lint_everything() -> tuple[set[str], set[tuple[str, str, int]]]:
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (path, ROOT) if p)
         done = subprocess.run(
             [sys.executable, "-m", "tests.smooth_migrations.repository_lint", settings_module],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         for line in done.stdout.splitlines():
             data = json.loads(line)

@@ -1,5 +1,8 @@
 """The safe operations do their recipe on a real database, can run again, and reverse."""
 
+# Migration sources and expected messages are quoted whole, so some lines are long.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,7 +21,11 @@ SMOOTH = "import tidemark_smooth_migrations as smooth\nfrom django.db import"
 
 
 def order(**extra: Any) -> dict[str, Any]:
-    return {"name": models.CharField(max_length=50), "total": models.IntegerField(default=0), **extra}
+    return {
+        "name": models.CharField(max_length=50),
+        "total": models.IntegerField(default=0),
+        **extra,
+    }
 
 
 def rows(sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -39,10 +46,12 @@ def use(lintapp: LintApp, name: str, old: str, new: str, *, atomic: bool = False
 
 
 def indexes() -> dict[str, bool]:
-    return dict(rows(
-        "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = 'lintapp_order'::regclass"
-    ))
+    return dict(
+        rows(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = 'lintapp_order'::regclass"
+        )
+    )
 
 
 def constraints() -> dict[str, tuple[str, bool]]:
@@ -126,7 +135,9 @@ def test_add_unique_constraint_concurrently(lintapp: LintApp) -> None:
     assert "order_name_unique" not in indexes()
 
 
-def test_add_unique_constraint_concurrently_with_a_condition_stays_an_index(lintapp: LintApp) -> None:
+def test_add_unique_constraint_concurrently_with_a_condition_stays_an_index(
+    lintapp: LintApp,
+) -> None:
     unique = models.UniqueConstraint(
         fields=["name"], condition=models.Q(total__gt=0), name="order_name_paid_unique"
     )
@@ -153,7 +164,7 @@ def test_foreign_key_not_valid_then_validated(lintapp: LintApp) -> None:
     lintapp.edit(add, "from django.db import", SMOOTH)
     assert lintapp.lint(add).findings == []
     migrate(add)
-    [(name, kind, valid)] = rows(
+    [(name, _kind, valid)] = rows(
         "SELECT conname, contype, convalidated FROM pg_constraint "
         "WHERE conrelid = 'lintapp_order'::regclass AND contype = 'f'"
     )
@@ -161,8 +172,11 @@ def test_foreign_key_not_valid_then_validated(lintapp: LintApp) -> None:
     with pytest.raises(IntegrityError):
         rows("INSERT INTO lintapp_order (name, total, customer_id) VALUES ('x', 1, 999)")
 
-    validate = empty(lintapp, {"Customer": customer, "Order": order(customer=fk)},
-                     'smooth.ValidateForeignKey("order", "customer")')
+    validate = empty(
+        lintapp,
+        {"Customer": customer, "Order": order(customer=fk)},
+        'smooth.ValidateForeignKey("order", "customer")',
+    )
     assert lintapp.lint(validate).findings == []
     migrate(validate)
     assert rows("SELECT convalidated FROM pg_constraint WHERE conname = %s", [name]) == [(True,)]
@@ -173,7 +187,9 @@ def test_foreign_key_not_valid_then_validated(lintapp: LintApp) -> None:
 
 def test_add_foreign_key_not_valid_refuses_an_index_or_a_plain_field() -> None:
     with pytest.raises(ValueError, match="db_index=False"):
-        smooth.AddForeignKeyNotValid("order", "customer", models.ForeignKey("Customer", models.CASCADE))
+        smooth.AddForeignKeyNotValid(
+            "order", "customer", models.ForeignKey("Customer", models.CASCADE)
+        )
     with pytest.raises(TypeError, match="ForeignKey"):
         smooth.AddForeignKeyNotValid("order", "total", models.IntegerField())
 
@@ -184,13 +200,19 @@ def test_set_not_null_backfills_validates_and_sets(lintapp: LintApp) -> None:
     use(lintapp, name, "migrations.AlterField(", "smooth.SetNotNull(")
     lintapp.edit(name, "max_length=3),", "max_length=3),\n            batch_size=2,")
     migrate("0001")
-    rows("INSERT INTO lintapp_order (name, total, code) VALUES ('a', 1, NULL), ('b', 1, NULL), "
-         "('c', 1, 'USD'), ('d', 1, NULL), ('e', 1, NULL)")
+    rows(
+        "INSERT INTO lintapp_order (name, total, code) VALUES ('a', 1, NULL), ('b', 1, NULL), "
+        "('c', 1, 'USD'), ('d', 1, NULL), ('e', 1, NULL)"
+    )
 
     migrate(name)
 
     assert rows("SELECT name, code FROM lintapp_order ORDER BY name") == [
-        ("a", "EUR"), ("b", "EUR"), ("c", "USD"), ("d", "EUR"), ("e", "EUR"),
+        ("a", "EUR"),
+        ("b", "EUR"),
+        ("c", "USD"),
+        ("d", "EUR"),
+        ("e", "EUR"),
     ]
     assert rows(
         "SELECT is_nullable FROM information_schema.columns "
@@ -201,7 +223,9 @@ def test_set_not_null_backfills_validates_and_sets(lintapp: LintApp) -> None:
     rows("INSERT INTO lintapp_order (name, total, code) VALUES ('f', 1, NULL)")
 
 
-def test_set_not_null_without_default_fails_on_null_rows_and_leaves_the_column(lintapp: LintApp) -> None:
+def test_set_not_null_without_default_fails_on_null_rows_and_leaves_the_column(
+    lintapp: LintApp,
+) -> None:
     lintapp.release({"Order": order(code=models.CharField(max_length=3, null=True))})
     name = lintapp.release({"Order": order(code=models.CharField(max_length=3, default="X"))})
     use(lintapp, name, "migrations.AlterField(", "smooth.SetNotNull(")

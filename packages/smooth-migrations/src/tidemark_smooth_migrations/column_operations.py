@@ -13,7 +13,7 @@ from django.db.migrations.state import ProjectState
 from .operations import Editor, _outside_transaction, _rows, _run
 
 
-def _fk_name(editor: Editor, model: type[models.Model], field: Any) -> str:
+def _fk_name(editor: Any, model: type[models.Model], field: Any) -> str:
     return str(editor._fk_constraint_name(model, field, "_fk_%(to_table)s_%(to_column)s"))
 
 
@@ -26,10 +26,12 @@ class AddForeignKeyNotValid(AddField):
     build the index with `AddIndexConcurrently`.
     """
 
-    def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True) -> None:
-        if not isinstance(field, models.ForeignKey) or not field.db_constraint:
+    def __init__(
+        self, model_name: str, name: str, field: Any, preserve_default: bool = True
+    ) -> None:
+        if not isinstance(field, models.ForeignKey) or not getattr(field, "db_constraint", True):
             raise TypeError("AddForeignKeyNotValid takes a ForeignKey with db_constraint=True.")
-        if field.db_index:
+        if getattr(field, "db_index", True):
             raise ValueError(
                 "AddForeignKeyNotValid does not build the column's index under a lock: pass "
                 "db_index=False and add the index with smooth.AddIndexConcurrently."
@@ -40,7 +42,11 @@ class AddForeignKeyNotValid(AddField):
         return f"Add foreign key {self.name} to {self.model_name} (NOT VALID)"
 
     def database_forwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
@@ -51,7 +57,8 @@ class AddForeignKeyNotValid(AddField):
         if not self.preserve_default:
             plain.default = self.field.default
         schema_editor.add_field(model, plain)
-        sql = schema_editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s")
+        editor: Any = schema_editor
+        sql = editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s")
         _run(schema_editor, f"{sql} NOT VALID")
 
 
@@ -79,7 +86,11 @@ class ValidateForeignKey(Operation):
         return f"Validate the foreign key {self.name} of {self.model_name}"
 
     def database_forwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
@@ -107,7 +118,11 @@ class ValidateForeignKey(Operation):
             )
 
     def database_backwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         """A validated constraint stays valid: nothing to undo."""
 
@@ -133,7 +148,11 @@ class SetNotNull(AlterField):
     outside_transaction = True
 
     def __init__(
-        self, model_name: str, name: str, field: Any, preserve_default: bool = True,
+        self,
+        model_name: str,
+        name: str,
+        field: Any,
+        preserve_default: bool = True,
         batch_size: int = 10_000,
     ) -> None:
         if field.null:
@@ -144,16 +163,20 @@ class SetNotNull(AlterField):
         super().__init__(model_name, name, field, preserve_default)
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        name, args, kwargs = super().deconstruct()
+        _name, args, kwargs = super().deconstruct()
         if self.batch_size != 10_000:
             kwargs["batch_size"] = self.batch_size
-        return type(self).__name__, args, kwargs
+        return type(self).__name__, list(args), kwargs
 
     def describe(self) -> str:
         return f"Set NOT NULL on {self.name} of {self.model_name} through a validated CHECK"
 
     def database_forwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         _outside_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
@@ -167,10 +190,14 @@ class SetNotNull(AlterField):
         source = new if self.preserve_default else self.field
         if source.has_default():
             self._backfill(schema_editor, table, column, schema_editor.effective_default(source))
-        check = schema_editor._create_index_name(model._meta.db_table, [new.column], "_notnull")
+        editor: Any = schema_editor
+        check = editor._create_index_name(model._meta.db_table, [new.column], "_notnull")
         check = schema_editor.quote_name(check)
         _run(schema_editor, f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}")
-        _run(schema_editor, f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID")
+        _run(
+            schema_editor,
+            f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
+        )
         _run(schema_editor, f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}")
         _run(schema_editor, f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL")
         _run(schema_editor, f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}")
@@ -190,7 +217,11 @@ class SetNotNull(AlterField):
                     return
 
     def database_backwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):

@@ -35,14 +35,20 @@ class SafetyAssured(Operation):
         """Nothing changes."""
 
     def database_forwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState, to_state: ProjectState,
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         """Nothing runs."""
 
     def database_backwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState, to_state: ProjectState,
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         """Nothing runs."""
 

@@ -75,7 +75,11 @@ class AddIndexConcurrently(AddIndex):
         return f"Concurrently create index {self.index.name} on {self.model_name}"
 
     def database_forwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         _outside_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
@@ -90,7 +94,11 @@ class AddIndexConcurrently(AddIndex):
             raise
 
     def database_backwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         _outside_transaction(self, schema_editor)
         model = from_state.apps.get_model(app_label, self.model_name)
@@ -113,7 +121,11 @@ class RemoveIndexConcurrently(RemoveIndex):
         return f"Concurrently remove index {self.name} from {self.model_name}"
 
     def database_forwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         _outside_transaction(self, schema_editor)
         model = from_state.apps.get_model(app_label, self.model_name)
@@ -122,7 +134,11 @@ class RemoveIndexConcurrently(RemoveIndex):
             _run(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
     def database_backwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         _outside_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
@@ -157,13 +173,17 @@ class AddUniqueConstraintConcurrently(AddConstraint):
         return f"Concurrently create unique constraint {self.constraint.name} on {self.model_name}"
 
     def database_forwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         _outside_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
-        constraint = self.constraint
+        constraint: Any = self.constraint
         table = model._meta.db_table
         if _rows(
             schema_editor,
@@ -180,7 +200,8 @@ class AddUniqueConstraintConcurrently(AddConstraint):
             raise
         if self._index_only:
             return
-        deferrable = schema_editor._deferrable_constraint_sql(constraint.deferrable)
+        editor: Any = schema_editor
+        deferrable = editor._deferrable_constraint_sql(constraint.deferrable)
         _run(
             schema_editor,
             f"ALTER TABLE {schema_editor.quote_name(table)} ADD CONSTRAINT {name} "
@@ -189,18 +210,21 @@ class AddUniqueConstraintConcurrently(AddConstraint):
 
     @property
     def _index_only(self) -> bool:
-        constraint = self.constraint
+        constraint: Any = self.constraint
         return bool(
-            constraint.condition or constraint.expressions or constraint.include
+            constraint.condition
+            or constraint.expressions
+            or constraint.include
             or constraint.opclasses
         )
 
     def _index_sql(self, model: type[models.Model], editor: Editor) -> str:
-        constraint = self.constraint
+        constraint: Any = self.constraint
         if self._index_only:
             return str(constraint.create_sql(model, editor))
         columns = ", ".join(
-            editor.quote_name(model._meta.get_field(name).column) for name in constraint.fields
+            editor.quote_name(str(getattr(model._meta.get_field(name), "column", name)))
+            for name in constraint.fields
         )
         nulls = " NULLS NOT DISTINCT" if constraint.nulls_distinct is False else ""
         return (
@@ -209,7 +233,11 @@ class AddUniqueConstraintConcurrently(AddConstraint):
         )
 
     def database_backwards(
-        self, app_label: str, schema_editor: Editor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: Editor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
@@ -219,4 +247,3 @@ class AddUniqueConstraintConcurrently(AddConstraint):
             table = schema_editor.quote_name(model._meta.db_table)
             _run(schema_editor, f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
         _run(schema_editor, f"DROP INDEX IF EXISTS {name}")
-

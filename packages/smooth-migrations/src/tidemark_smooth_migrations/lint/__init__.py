@@ -1,1 +1,1 @@
-"""The migration linter: rules, SQL analysis and reports (public names are re-exported by the package)."""
+"""The migration linter: rules, SQL analysis, reports (the package re-exports its API)."""

@@ -38,9 +38,7 @@ def _add_column(sql: str, table: str, match: re.Match[str]) -> Statement:
     bare = strip_literals(definition)
     type_match = re.match(rf"(.*?)(?=\s+(?:{_COLUMN_KEYWORDS}|DEFAULT)\b|$)", bare, _FLAGS)
     column_type = (type_match.group(1) if type_match else bare).strip().lower()
-    default_match = re.search(
-        rf"\bDEFAULT\s+(.+?)(?=\s+(?:{_COLUMN_KEYWORDS})\b|$)", bare, _FLAGS
-    )
+    default_match = re.search(rf"\bDEFAULT\s+(.+?)(?=\s+(?:{_COLUMN_KEYWORDS})\b|$)", bare, _FLAGS)
     references = re.search(rf"\bREFERENCES\s+({QUALIFIED})", bare, _FLAGS)
     detail: dict[str, Any] = {
         "type": column_type,
@@ -77,7 +75,12 @@ def _add_column(sql: str, table: str, match: re.Match[str]) -> Statement:
 
 def _drop_column(sql: str, table: str, match: re.Match[str]) -> Statement:
     return Statement(
-        sql, "drop_column", table=table, column=unquote(match.group(2)), lock=AE, cost="brief",
+        sql,
+        "drop_column",
+        table=table,
+        column=unquote(match.group(2)),
+        lock=AE,
+        cost="brief",
         idempotent=bool(match.group(1)),
     )
 
@@ -91,8 +94,9 @@ def _alter_column(sql: str, table: str, match: re.Match[str]) -> Statement:
         using = re.search(r"\bUSING\b", strip_literals(body), _FLAGS)
         new_type = re.split(r"(?i)\s+(?:USING|COLLATE)\b", body)[0].strip().lower()
         detail = {"type": new_type, "using": bool(using)}
-        return Statement(sql, "alter_type", table=table, column=column, lock=AE,
-                         cost="rewrite", detail=detail)
+        return Statement(
+            sql, "alter_type", table=table, column=column, lock=AE, cost="rewrite", detail=detail
+        )
     simple = {
         "DROP DEFAULT": ("drop_default", AE, "brief"),
         "SET NOT NULL": ("set_not_null", AE, "scan"),
@@ -102,12 +106,27 @@ def _alter_column(sql: str, table: str, match: re.Match[str]) -> Statement:
     }
     for prefix, (kind, lock, cost) in simple.items():
         if upper.startswith(prefix):
-            return Statement(sql, kind, table=table, column=column, lock=lock, cost=cost,
-                             idempotent=kind in ("drop_default", "drop_not_null"))
+            return Statement(
+                sql,
+                kind,
+                table=table,
+                column=column,
+                lock=lock,
+                cost=cost,
+                idempotent=kind in ("drop_default", "drop_not_null"),
+            )
     if upper.startswith("SET DEFAULT"):
         default = re.sub(r"(?i)^SET\s+DEFAULT\s+", "", rest)
-        return Statement(sql, "set_default", table=table, column=column, lock=AE, cost="brief",
-                         idempotent=True, detail={"default": default})
+        return Statement(
+            sql,
+            "set_default",
+            table=table,
+            column=column,
+            lock=AE,
+            cost="brief",
+            idempotent=True,
+            detail={"default": default},
+        )
     if upper.startswith("ADD GENERATED"):
         return Statement(sql, "add_identity", table=table, column=column, lock=AE, cost="brief")
     if upper.startswith(("SET STATISTICS", "SET STORAGE", "SET (", "RESET (", "SET COMPRESSION")):
@@ -128,7 +147,9 @@ def _add_constraint(sql: str, table: str, match: re.Match[str]) -> Statement:
         references = re.search(rf"\bREFERENCES\s+({QUALIFIED})", bare, _FLAGS)
         detail["references"] = unquote(references.group(1)) if references else None
         columns = re.match(r"FOREIGN\s+KEY\s*\((.*?)\)", bare, _FLAGS)
-        detail["columns"] = [unquote(c) for c in split_top_level(columns.group(1))] if columns else []
+        detail["columns"] = (
+            [unquote(c) for c in split_top_level(columns.group(1))] if columns else []
+        )
         lock, cost = SRE, "brief" if not_valid else "scan"
     elif upper.startswith("CHECK"):
         constraint = "check"
@@ -148,8 +169,9 @@ def _add_constraint(sql: str, table: str, match: re.Match[str]) -> Statement:
         constraint = "unknown"
         lock, cost = AE, "brief"
     detail["type"] = constraint
-    return Statement(sql, "add_constraint", table=table, name=name, lock=lock, cost=cost,
-                     detail=detail)
+    return Statement(
+        sql, "add_constraint", table=table, name=name, lock=lock, cost=cost, detail=detail
+    )
 
 
 def _simple(kind: str, lock: str, cost: str, *, column: bool = False) -> Any:
@@ -157,27 +179,77 @@ def _simple(kind: str, lock: str, cost: str, *, column: bool = False) -> Any:
         groups = [group for group in match.groups() if group]
         name = unquote(groups[-1]) if groups and not column else None
         idempotent = bool(re.search(r"\bIF\s+EXISTS\b", match.group(0), re.IGNORECASE))
-        return Statement(sql, kind, table=table, name=name,
-                         column=unquote(groups[0]) if column and groups else None,
-                         lock=lock, cost=cost, idempotent=idempotent,
-                         detail={"new_name": unquote(groups[-1])} if column else {})
+        return Statement(
+            sql,
+            kind,
+            table=table,
+            name=name,
+            column=unquote(groups[0]) if column and groups else None,
+            lock=lock,
+            cost=cost,
+            idempotent=idempotent,
+            detail={"new_name": unquote(groups[-1])} if column else {},
+        )
 
     return handler
 
 
 _ACTIONS: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(rf"ADD\s+(?:COLUMN\s+)?(IF\s+NOT\s+EXISTS\s+)?(?!CONSTRAINT\b|CHECK\b|UNIQUE\b|PRIMARY\b|FOREIGN\b|EXCLUDE\b)({IDENTIFIER})\s+(.*)", _FLAGS), _add_column),
-    (re.compile(rf"DROP\s+(?:COLUMN\s+)?(IF\s+EXISTS\s+)?(?!CONSTRAINT\b)({IDENTIFIER})", _FLAGS), _drop_column),
-    (re.compile(rf"ALTER\s+(?:COLUMN\s+)?(?!CONSTRAINT\b)({IDENTIFIER})\s+(.*)", _FLAGS), _alter_column),
+    (
+        re.compile(
+            rf"ADD\s+(?:COLUMN\s+)?(IF\s+NOT\s+EXISTS\s+)?(?!CONSTRAINT\b|CHECK\b|UNIQUE\b|PRIMARY\b|FOREIGN\b|EXCLUDE\b)({IDENTIFIER})\s+(.*)",
+            _FLAGS,
+        ),
+        _add_column,
+    ),
+    (
+        re.compile(
+            rf"DROP\s+(?:COLUMN\s+)?(IF\s+EXISTS\s+)?(?!CONSTRAINT\b)({IDENTIFIER})", _FLAGS
+        ),
+        _drop_column,
+    ),
+    (
+        re.compile(rf"ALTER\s+(?:COLUMN\s+)?(?!CONSTRAINT\b)({IDENTIFIER})\s+(.*)", _FLAGS),
+        _alter_column,
+    ),
     (re.compile(rf"ADD\s+(?:CONSTRAINT\s+({IDENTIFIER})\s+)?(.*)", _FLAGS), _add_constraint),
-    (re.compile(rf"VALIDATE\s+CONSTRAINT\s+({IDENTIFIER})", _FLAGS), _simple("validate_constraint", SUE, "scan")),
-    (re.compile(rf"DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?({IDENTIFIER})", _FLAGS), _simple("drop_constraint", AE, "brief")),
-    (re.compile(rf"RENAME\s+CONSTRAINT\s+({IDENTIFIER})\s+TO\s+({IDENTIFIER})", _FLAGS), _simple("harmless", AE, "brief")),
+    (
+        re.compile(rf"VALIDATE\s+CONSTRAINT\s+({IDENTIFIER})", _FLAGS),
+        _simple("validate_constraint", SUE, "scan"),
+    ),
+    (
+        re.compile(rf"DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?({IDENTIFIER})", _FLAGS),
+        _simple("drop_constraint", AE, "brief"),
+    ),
+    (
+        re.compile(rf"RENAME\s+CONSTRAINT\s+({IDENTIFIER})\s+TO\s+({IDENTIFIER})", _FLAGS),
+        _simple("harmless", AE, "brief"),
+    ),
     (re.compile(rf"RENAME\s+TO\s+({IDENTIFIER})", _FLAGS), _simple("rename_table", AE, "brief")),
-    (re.compile(rf"RENAME\s+(?:COLUMN\s+)?({IDENTIFIER})\s+TO\s+({IDENTIFIER})", _FLAGS), _simple("rename_column", AE, "brief", column=True)),
-    (re.compile(r"SET\s+(?:TABLESPACE|LOGGED|UNLOGGED|ACCESS\s+METHOD)\b", _FLAGS), _simple("rewrite", AE, "rewrite")),
-    (re.compile(r"(?:ENABLE|DISABLE)\s+(?:(?:REPLICA|ALWAYS)\s+)?TRIGGER\b", _FLAGS), _simple("harmless", SRE, "brief")),
-    (re.compile(r"(?:SET\s*\(|RESET\s*\(|CLUSTER\s+ON|SET\s+WITHOUT\s+CLUSTER|SET\s+STATISTICS)", _FLAGS), _simple("harmless", SUE, "brief")),
-    (re.compile(r"(?:OWNER\s+TO|REPLICA\s+IDENTITY|(?:ENABLE|DISABLE|FORCE|NO\s+FORCE)\s+ROW\s+LEVEL|SET\s+SCHEMA)\b", _FLAGS), _simple("harmless", AE, "brief")),
+    (
+        re.compile(rf"RENAME\s+(?:COLUMN\s+)?({IDENTIFIER})\s+TO\s+({IDENTIFIER})", _FLAGS),
+        _simple("rename_column", AE, "brief", column=True),
+    ),
+    (
+        re.compile(r"SET\s+(?:TABLESPACE|LOGGED|UNLOGGED|ACCESS\s+METHOD)\b", _FLAGS),
+        _simple("rewrite", AE, "rewrite"),
+    ),
+    (
+        re.compile(r"(?:ENABLE|DISABLE)\s+(?:(?:REPLICA|ALWAYS)\s+)?TRIGGER\b", _FLAGS),
+        _simple("harmless", SRE, "brief"),
+    ),
+    (
+        re.compile(
+            r"(?:SET\s*\(|RESET\s*\(|CLUSTER\s+ON|SET\s+WITHOUT\s+CLUSTER|SET\s+STATISTICS)", _FLAGS
+        ),
+        _simple("harmless", SUE, "brief"),
+    ),
+    (
+        re.compile(
+            r"(?:OWNER\s+TO|REPLICA\s+IDENTITY|(?:ENABLE|DISABLE|FORCE|NO\s+FORCE)\s+ROW\s+LEVEL|SET\s+SCHEMA)\b",
+            _FLAGS,
+        ),
+        _simple("harmless", AE, "brief"),
+    ),
     (re.compile(r"(?:ATTACH|DETACH)\s+PARTITION\b", _FLAGS), _simple("partition", AE, "scan")),
 ]

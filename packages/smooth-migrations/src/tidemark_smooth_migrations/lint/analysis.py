@@ -107,16 +107,19 @@ class Collector:
         # A connection of its own: not inside the caller's transaction, where operations
         # that refuse to run in one (AddIndexConcurrently) would raise.
         self.connection = connections.create_connection(using)
-        self.editor = self.connection.schema_editor(collect_sql=True, atomic=False)
-        self.editor.deferred_sql = []
-        self.editor._constraint_names = _placeholder_names  # type: ignore[method-assign]
-        self.editor._get_sequence_name = lambda table, column: f"{table}_{column}_seq"  # type: ignore[method-assign]
+        editor: Any = self.connection.schema_editor(collect_sql=True, atomic=False)
+        editor.deferred_sql = []
+        editor._constraint_names = _placeholder_names
+        editor._get_sequence_name = lambda table, column: f"{table}_{column}_seq"
+        self.editor: Any = editor
 
     def close(self) -> None:
         """Close the connection, if it was opened."""
         self.connection.close()
 
-    def sql(self, operation: Operation, app_label: str, old: ProjectState, new: ProjectState) -> list[str]:
+    def sql(
+        self, operation: Operation, app_label: str, old: ProjectState, new: ProjectState
+    ) -> list[str]:
         """The statements `operation` runs between the two states."""
         editor = self.editor
         before = len(editor.collected_sql)
@@ -128,8 +131,12 @@ class Collector:
 
 
 def _units(
-    position: int, top: Operation, operation: Operation, app_label: str,
-    old: ProjectState, new: ProjectState,
+    position: int,
+    top: Operation,
+    operation: Operation,
+    app_label: str,
+    old: ProjectState,
+    new: ProjectState,
 ) -> list[Unit]:
     if isinstance(operation, SeparateDatabaseAndState):
         units: list[Unit] = []

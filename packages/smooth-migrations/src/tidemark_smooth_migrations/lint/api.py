@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 import functools
-from dataclasses import replace
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations import Migration
@@ -107,8 +108,9 @@ def assurances(migration: Migration) -> dict[str, str]:
     found: dict[str, str] = {}
     for operation in migration.operations:
         if getattr(operation, "lint_marker", False):
-            for code in operation.rules:
-                found[code] = operation.reason
+            marker: Any = operation
+            for code in marker.rules:
+                found[code] = marker.reason
     return found
 
 
@@ -171,7 +173,9 @@ def _operation_lines(path: str) -> tuple[tuple[int, int], ...]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "Migration":
             for statement in node.body:
-                target = statement.targets[0] if isinstance(statement, ast.Assign) else None
+                if not isinstance(statement, ast.Assign):
+                    continue
+                target = statement.targets[0]
                 if (
                     isinstance(target, ast.Name)
                     and target.id == "operations"
@@ -180,4 +184,3 @@ def _operation_lines(path: str) -> tuple[tuple[int, int], ...]:
                     return tuple((node.lineno, element.lineno) for element in statement.value.elts)
             return ((node.lineno, node.lineno),)
     return ()
-

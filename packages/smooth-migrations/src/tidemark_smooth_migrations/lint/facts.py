@@ -13,9 +13,19 @@ from tidemark_core import Key
 # Used when the server cannot be asked (a function the database does not have yet).
 KNOWN_VOLATILE = frozenset(
     {
-        "random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1",
-        "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4", "uuidv7", "nextval", "setseed",
-        "txid_current", "pg_current_xact_id",
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "nextval",
+        "setseed",
+        "txid_current",
+        "pg_current_xact_id",
     }
 )
 _CALL = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*\(")
@@ -66,8 +76,10 @@ class Facts:
         """Whether the column (or its table) is new in `key`'s release."""
         if self.new_table(table, key):
             return True
-        return table is not None and column is not None and (
-            self.same_release(self.columns.get((table, column)), key)
+        return (
+            table is not None
+            and column is not None
+            and (self.same_release(self.columns.get((table, column)), key))
         )
 
     def volatile(self, expression: str) -> bool:

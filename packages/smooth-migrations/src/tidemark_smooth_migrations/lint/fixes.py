@@ -104,8 +104,9 @@ def foreign_key(app: str, unit: Unit, statement: Statement) -> str:
     operation = unit.operation
     if isinstance(operation, AddField | AlterField) and operation.field.is_relation:
         field = operation.field.clone()
-        add = f'smooth.AddForeignKeyNotValid("{operation.model_name}", "{operation.name}", {serialize(field)})'
-        validate = f'smooth.ValidateForeignKey("{operation.model_name}", "{operation.name}")'
+        names = f'"{operation.model_name}", "{operation.name}"'
+        add = f"smooth.AddForeignKeyNotValid({names}, {serialize(field)})"
+        validate = f"smooth.ValidateForeignKey({names})"
         return (
             own_migration(app, add, atomic=True)
             + "\n\n# and, in the next migration (it scans without blocking writes):\n"
@@ -126,7 +127,8 @@ def check(app: str, unit: Unit, statement: Statement) -> str:
     shown = serialize(constraint) if constraint is not None else "models.CheckConstraint(...)"
     name = getattr(constraint, "name", statement.name or "<name>")
     return (
-        "from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint\n\n"
+        "from django.contrib.postgres.operations import (\n"
+        "    AddConstraintNotValid,\n    ValidateConstraint,\n)\n\n"
         + own_migration(app, f'AddConstraintNotValid("{model}", {shown})', atomic=True)
         + "\n\n# and, in the next migration:\n"
         + own_migration(app, f'ValidateConstraint("{model}", "{name}")', atomic=True)
@@ -150,7 +152,7 @@ def db_default(unit: Unit) -> str:
     operation = unit.operation
     if not isinstance(operation, AddField):
         return "Give the column a DEFAULT that stays in the database."
-    field = operation.field.clone()
+    field: Any = operation.field.clone()
     value = field.default if field.has_default() and not callable(field.default) else "..."
     field.default = models.NOT_PROVIDED
     field.db_default = value

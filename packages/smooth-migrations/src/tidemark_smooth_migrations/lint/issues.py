@@ -42,12 +42,24 @@ class Issue:
 
     @classmethod
     def at(
-        cls, code: str, unit: Unit, statement: Statement, message: str, fix: str,
-        *, cost: str | None = None, referenced: str | None = None,
+        cls,
+        code: str,
+        unit: Unit,
+        statement: Statement,
+        message: str,
+        fix: str,
+        *,
+        cost: str | None = None,
+        referenced: str | None = None,
     ) -> Issue:
         """An issue about `statement`: its table, lock and effect filled in."""
         table = statement.table or "the table"
         return cls(
-            code, unit, message, fix, table=table, lock=statement.lock or None,
+            code,
+            unit,
+            message,
+            fix,
+            table=table,
+            lock=statement.lock or None,
             effect=effect(statement.lock, cost or statement.cost, table, referenced),
         )

@@ -1,4 +1,4 @@
-"""The rules that judge each statement of each operation (PG001–PG019, PG102, PG105)."""
+"""The rules that judge each statement of each operation (PG001-PG019, PG102, PG105)."""
 
 from __future__ import annotations
 
@@ -76,19 +76,38 @@ def _create_index(scope: Scope, unit: Unit, statement: Statement, position: int)
             scope.add(Issue.at("PG001", unit, statement, texts.BROKEN_CIC, texts.FIX_CIC))
         return
     if statement.detail.get("unique"):
-        scope.add(Issue.at("PG003", unit, statement, texts.unique_index(statement),
-                           fixes.unique(scope.app, unit, statement)))
+        scope.add(
+            Issue.at(
+                "PG003",
+                unit,
+                statement,
+                texts.unique_index(statement),
+                fixes.unique(scope.app, unit, statement),
+            )
+        )
     else:
-        scope.add(Issue.at("PG001", unit, statement, texts.index(statement),
-                           fixes.add_index(scope.app, unit, statement)))
+        scope.add(
+            Issue.at(
+                "PG001",
+                unit,
+                statement,
+                texts.index(statement),
+                fixes.add_index(scope.app, unit, statement),
+            )
+        )
 
 
 def _drop_index(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
     table = statement.table or _operation_table(unit)
     if statement.concurrently or not scope.existing(table):
         return
-    issue = Issue.at("PG002", unit, statement, texts.drop_index(statement),
-                     fixes.remove_index(scope.app, unit, statement))
+    issue = Issue.at(
+        "PG002",
+        unit,
+        statement,
+        texts.drop_index(statement),
+        fixes.remove_index(scope.app, unit, statement),
+    )
     issue.table = table
     issue.effect = issue.effect.replace("the table", table or "the table")
     scope.add(issue)
@@ -105,15 +124,39 @@ def _add_column(scope: Scope, unit: Unit, statement: Statement, position: int) -
         _column_rewrite(scope, unit, statement)
         if detail["unique"]:
             code = "PG004" if "PRIMARY KEY" in statement.sql.upper() else "PG003"
-            scope.add(Issue.at(code, unit, statement, texts.inline_unique(statement),
-                               fixes.unique(scope.app, unit, statement), cost="build"))
+            scope.add(
+                Issue.at(
+                    code,
+                    unit,
+                    statement,
+                    texts.inline_unique(statement),
+                    fixes.unique(scope.app, unit, statement),
+                    cost="build",
+                )
+            )
         if detail["check"]:
-            scope.add(Issue.at("PG006", unit, statement, texts.inline_check(statement),
-                               fixes.check(scope.app, unit, statement), cost="scan"))
+            scope.add(
+                Issue.at(
+                    "PG006",
+                    unit,
+                    statement,
+                    texts.inline_check(statement),
+                    fixes.check(scope.app, unit, statement),
+                    cost="scan",
+                )
+            )
         if detail["references"] and detail["default"] is not None:
-            scope.add(Issue.at("PG005", unit, statement, texts.inline_fk(statement),
-                               fixes.foreign_key(scope.app, unit, statement), cost="scan",
-                               referenced=detail["references"]))
+            scope.add(
+                Issue.at(
+                    "PG005",
+                    unit,
+                    statement,
+                    texts.inline_fk(statement),
+                    fixes.foreign_key(scope.app, unit, statement),
+                    cost="scan",
+                    referenced=detail["references"],
+                )
+            )
         _not_null_without_default(scope, unit, statement, position)
     if table and statement.column:
         scope.facts.columns.setdefault((table, statement.column), scope.key)
@@ -124,8 +167,16 @@ def _column_rewrite(scope: Scope, unit: Unit, statement: Statement) -> None:
     default = detail["default"]
     volatile = default is not None and scope.facts.volatile(default)
     if detail["identity"] or detail["stored"] or volatile:
-        scope.add(Issue.at("PG010", unit, statement, texts.rewrite_column(statement, volatile),
-                           texts.fix_pg010(statement), cost="rewrite"))
+        scope.add(
+            Issue.at(
+                "PG010",
+                unit,
+                statement,
+                texts.rewrite_column(statement, volatile),
+                texts.fix_pg010(statement),
+                cost="rewrite",
+            )
+        )
 
 
 def _not_null_without_default(
@@ -143,8 +194,15 @@ def _not_null_without_default(
     )
     if default is None or default.upper() == "NULL" or dropped:
         field_ = unit.operation.field if isinstance(unit.operation, AddField) else None
-        scope.add(Issue.at("PG008", unit, statement, texts.no_db_default(statement, field_),
-                           fixes.db_default(unit)))
+        scope.add(
+            Issue.at(
+                "PG008",
+                unit,
+                statement,
+                texts.no_db_default(statement, field_),
+                fixes.db_default(unit),
+            )
+        )
 
 
 def _add_constraint(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
@@ -158,15 +216,28 @@ def _add_constraint(scope: Scope, unit: Unit, statement: Statement, position: in
         fix = fixes.unique(scope.app, unit, statement) if kind == "unique" else texts.FIX_PG004
         scope.add(Issue.at(code, unit, statement, texts.constraint(statement), fix))
     elif kind == "foreign key":
-        scope.add(Issue.at("PG005", unit, statement, texts.constraint(statement),
-                           fixes.foreign_key(scope.app, unit, statement),
-                           referenced=detail["references"]))
+        scope.add(
+            Issue.at(
+                "PG005",
+                unit,
+                statement,
+                texts.constraint(statement),
+                fixes.foreign_key(scope.app, unit, statement),
+                referenced=detail["references"],
+            )
+        )
     elif kind == "check":
-        scope.add(Issue.at("PG006", unit, statement, texts.constraint(statement),
-                           fixes.check(scope.app, unit, statement)))
+        scope.add(
+            Issue.at(
+                "PG006",
+                unit,
+                statement,
+                texts.constraint(statement),
+                fixes.check(scope.app, unit, statement),
+            )
+        )
     elif kind == "exclude":
-        scope.add(Issue.at("PG016", unit, statement, texts.constraint(statement),
-                           texts.FIX_PG016))
+        scope.add(Issue.at("PG016", unit, statement, texts.constraint(statement), texts.FIX_PG016))
 
 
 def _remember_not_null_check(scope: Scope, statement: Statement) -> None:
@@ -193,8 +264,15 @@ def _set_not_null(scope: Scope, unit: Unit, statement: Statement, position: int)
     column = (statement.table or "", statement.column or "")
     if column in scope.facts.valid_not_null and scope.facts.server_version >= (12, 0):
         return
-    scope.add(Issue.at("PG007", unit, statement, texts.set_not_null(statement, unit),
-                       fixes.not_null(scope.app, unit, statement)))
+    scope.add(
+        Issue.at(
+            "PG007",
+            unit,
+            statement,
+            texts.set_not_null(statement, unit),
+            fixes.not_null(scope.app, unit, statement),
+        )
+    )
 
 
 def _drop_not_null(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
@@ -206,7 +284,9 @@ def _drop_default(scope: Scope, unit: Unit, statement: Statement, position: int)
     if not scope.existing(statement.table) or not scope.old_column(statement):
         return
     earlier = unit.statements[:position]
-    if any(s.column == statement.column and s.kind in ("set_default", "add_column") for s in earlier):
+    if any(
+        s.column == statement.column and s.kind in ("set_default", "add_column") for s in earlier
+    ):
         return  # a default Django set for this operation only
     found = find_field(unit.to_state, statement.table or "", statement.column or "")
     if found is not None and found[2].null:
@@ -239,30 +319,54 @@ def _drop_column(scope: Scope, unit: Unit, statement: Statement, position: int) 
     relaxed_by = scope.facts.relaxed.get((statement.table or "", statement.column or ""))
     if relaxed_by is not None and not scope.facts.same_release(relaxed_by, scope.key):
         return  # deprecated (made nullable or given a default) by an earlier release
-    scope.add(Issue.at("PG012", unit, statement, texts.drop_column(statement, relaxed_by),
-                       texts.fix_pg012(unit, statement)))
+    scope.add(
+        Issue.at(
+            "PG012",
+            unit,
+            statement,
+            texts.drop_column(statement, relaxed_by),
+            texts.fix_pg012(unit, statement),
+        )
+    )
 
 
 def _rename_column(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
     if id(statement) in scope.round_trips:
         return
     if scope.existing(statement.table) and scope.old_column(statement):
-        scope.add(Issue.at("PG014", unit, statement, texts.rename_column(statement),
-                           texts.fix_pg014(unit, statement)))
+        scope.add(
+            Issue.at(
+                "PG014",
+                unit,
+                statement,
+                texts.rename_column(statement),
+                texts.fix_pg014(unit, statement),
+            )
+        )
 
 
 def _rename_table(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
     if scope.existing(statement.table) and id(statement) not in scope.round_trips:
-        scope.add(Issue.at("PG015", unit, statement, texts.rename_table(statement),
-                           texts.fix_pg015(statement)))
+        scope.add(
+            Issue.at(
+                "PG015", unit, statement, texts.rename_table(statement), texts.fix_pg015(statement)
+            )
+        )
     if statement.table and statement.name and statement.table in scope.facts.tables:
         scope.facts.tables[statement.name] = scope.facts.tables[statement.table]
 
 
 def _drop_table(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
     if scope.existing(statement.table):
-        scope.add(Issue.at("PG013", unit, statement, texts.drop_table(statement),
-                           texts.fix_pg013(unit, statement)))
+        scope.add(
+            Issue.at(
+                "PG013",
+                unit,
+                statement,
+                texts.drop_table(statement),
+                texts.fix_pg013(unit, statement),
+            )
+        )
 
 
 def _truncate(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:

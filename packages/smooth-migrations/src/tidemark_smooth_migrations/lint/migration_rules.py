@@ -55,8 +55,10 @@ def _round_trips(units: list[Unit]) -> set[int]:
         origin, current = _rename_ends(first)
         chain = [first]
         for later in renames[index + 1 :]:
-            if later.kind == first.kind and _rename_ends(later)[0] == current and (
-                first.kind == "rename_table" or later.table == first.table
+            if (
+                later.kind == first.kind
+                and _rename_ends(later)[0] == current
+                and (first.kind == "rename_table" or later.table == first.table)
             ):
                 chain.append(later)
                 current = _rename_ends(later)[1]
@@ -95,12 +97,14 @@ def _operation_rules(scope: Scope, unit: Unit) -> None:
     if field.unique and callable(field.default) and scope.existing(table):
         scope.add(
             Issue(
-                "PG106", unit,
+                "PG106",
+                unit,
                 f"{table}.{operation.name} is unique and its default is a callable: Django calls "
                 "it once and gives every existing row the same value, so the unique index fails "
                 "as soon as the table has two rows.",
                 "# Django's three steps (docs: 'Migrations that add unique fields'):\n"
-                f'# 1. AddField("{operation.model_name}", "{operation.name}", <field>(null=True)),\n'
+                f'# 1. AddField("{operation.model_name}", "{operation.name}", '
+                "<field>(null=True)),\n"
                 "# 2. a RunPython (atomic = False) that gives each row its own value, in batches,\n"
                 "# 3. AlterField to unique=True, null=False (see PG003 and PG007 for doing\n"
                 "#    that step without long locks).",
@@ -124,7 +128,8 @@ def _irreversible(scope: Scope, units: list[Unit]) -> None:
             kind = f"{type(operation).__name__}, which cannot be reversed"
         scope.add(
             Issue(
-                "PG104", unit,
+                "PG104",
+                unit,
                 f"Operation {unit.position} is a {kind}: apply_migrations cannot roll this "
                 "migration back if a later one fails, and a rollback to an earlier release "
                 "stops here.",
@@ -151,7 +156,9 @@ def _lock_timeout(scope: Scope, units: list[Unit]) -> None:
             elif _blocking(scope, statement):
                 scope.add(
                     Issue.at(
-                        "PG100", unit, statement,
+                        "PG100",
+                        unit,
+                        statement,
                         "The migration takes locks without a lock_timeout: a lock request "
                         "waits behind any open transaction on the table for as long as it runs.",
                         "# Run migrations with a lock_timeout (1 to 5 s) and retry on timeout,\n"
@@ -189,7 +196,8 @@ def _report_held(scope: Scope, unit: Unit, held: list[tuple[Unit, Statement]]) -
     what = "runs Python" if unit.python else "takes time that grows with the table"
     scope.add(
         Issue(
-            "PG101", unit,
+            "PG101",
+            unit,
             f"The {first.lock} lock on {first.table} taken by operation {first_unit.position} "
             f"is held until the migration commits, while operation {unit.position} {what}.",
             "# One lock-taking operation per migration; move the long step (index build,\n"
@@ -213,7 +221,8 @@ def _non_atomic(scope: Scope, units: list[Unit]) -> None:
         return
     scope.add(
         Issue(
-            "PG103", None,
+            "PG103",
+            None,
             f"The migration is not atomic and runs {len(positions)} operations: if one fails, "
             "the ones before it stay applied, Django does not record the migration, and running "
             "it again fails on what already exists.",

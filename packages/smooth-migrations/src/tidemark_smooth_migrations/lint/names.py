@@ -42,5 +42,6 @@ def find_model(state: ProjectState, table: str) -> ModelState | None:
     """The model state whose table is `table`, if any (concrete models first)."""
     for model_state in state.models.values():
         if table_of(model_state) == table and not model_state.options.get("proxy"):
-            return model_state
+            found: ModelState = model_state
+            return found
     return None

@@ -170,8 +170,11 @@ def text_lines(finding: Finding) -> list[str]:
 
 def _escape_property(text: str) -> str:
     return (
-        text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        .replace(":", "%3A").replace(",", "%2C")
+        text.replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+        .replace(":", "%3A")
+        .replace(",", "%2C")
     )
 
 

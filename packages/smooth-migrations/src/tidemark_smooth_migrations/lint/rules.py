@@ -77,7 +77,6 @@ def check_codes(codes: object, where: str) -> tuple[str, ...]:
     unknown = sorted(code for code in found if code not in RULES)
     if unknown:
         raise ValueError(
-            f"{where}: unknown rule code(s) {', '.join(unknown)}; the rules are "
-            f"{', '.join(RULES)}."
+            f"{where}: unknown rule code(s) {', '.join(unknown)}; the rules are {', '.join(RULES)}."
         )
     return found

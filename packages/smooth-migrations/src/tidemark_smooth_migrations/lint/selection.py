@@ -80,7 +80,8 @@ def _resolve(loader: MigrationLoader, app_label: str, name: str, what: str) -> K
         migration = loader.get_migration_by_prefix(app_label, name)
     except AmbiguityError as error:
         raise LintError(
-            f"{what}: more than one migration of {app_label!r} matches {name!r}; give more of its name."
+            f"{what}: more than one migration of {app_label!r} matches {name!r}; "
+            "give more of its name."
         ) from error
     except KeyError as error:
         raise LintError(f"{what}: no migration of {app_label!r} matches {name!r}.") from error

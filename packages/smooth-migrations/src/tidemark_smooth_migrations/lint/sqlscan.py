@@ -48,7 +48,9 @@ def split(sql: str) -> list[str]:
         elif sql.startswith("--", index) or sql.startswith("/*", index):
             parts.append(sql[last:index] + " ")
             index = last = _skip_comment(sql, index)
-        elif char == "$" and (index == 0 or not (sql[index - 1].isalnum() or sql[index - 1] == "_")):
+        elif char == "$" and (
+            index == 0 or not (sql[index - 1].isalnum() or sql[index - 1] == "_")
+        ):
             index = _skip_dollar(sql, index)
         elif char == ";":
             parts.append(sql[last:index])

@@ -94,7 +94,9 @@ def _classify_one(sql: str) -> list[Statement]:
     return [Statement(sql, "unknown")]
 
 
-@_handles(rf"CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?({QUALIFIED}\s+)?ON\s+(ONLY\s+)?({QUALIFIED})")
+@_handles(
+    rf"CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?({QUALIFIED}\s+)?ON\s+(ONLY\s+)?({QUALIFIED})"
+)
 def _create_index(sql: str, match: re.Match[str]) -> list[Statement]:
     concurrently = bool(match.group(2))
     return [
@@ -128,7 +130,9 @@ def _drop_index(sql: str, match: re.Match[str]) -> list[Statement]:
     ]
 
 
-@_handles(rf"REINDEX\s+(?:\(.*?\)\s*)?(INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)\s+(CONCURRENTLY\s+)?({QUALIFIED})")
+@_handles(
+    rf"REINDEX\s+(?:\(.*?\)\s*)?(INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)\s+(CONCURRENTLY\s+)?({QUALIFIED})"
+)
 def _reindex(sql: str, match: re.Match[str]) -> list[Statement]:
     concurrently = bool(match.group(2))
     kind = match.group(1).upper()
@@ -145,18 +149,28 @@ def _reindex(sql: str, match: re.Match[str]) -> list[Statement]:
     ]
 
 
-@_handles(rf"CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMPORARY|TEMP|UNLOGGED)\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?({QUALIFIED})")
+@_handles(
+    rf"CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMPORARY|TEMP|UNLOGGED)\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?({QUALIFIED})"
+)
 def _create_table(sql: str, match: re.Match[str]) -> list[Statement]:
     return [
-        Statement(sql, "create_table", table=unquote(match.group(2)), idempotent=bool(match.group(1)))
+        Statement(
+            sql, "create_table", table=unquote(match.group(2)), idempotent=bool(match.group(1))
+        )
     ]
 
 
 @_handles(rf"DROP\s+TABLE\s+(IF\s+EXISTS\s+)?({QUALIFIED}(?:\s*,\s*{QUALIFIED})*)")
 def _drop_table(sql: str, match: re.Match[str]) -> list[Statement]:
     return [
-        Statement(sql, "drop_table", table=unquote(name), lock=AE, cost="brief",
-                  idempotent=bool(match.group(1)))
+        Statement(
+            sql,
+            "drop_table",
+            table=unquote(name),
+            lock=AE,
+            cost="brief",
+            idempotent=bool(match.group(1)),
+        )
         for name in split_top_level(match.group(2))
     ]
 
@@ -165,8 +179,14 @@ def _drop_table(sql: str, match: re.Match[str]) -> list[Statement]:
 def _truncate(sql: str, match: re.Match[str]) -> list[Statement]:
     cascade = bool(re.search(r"\bCASCADE\s*$", sql, re.IGNORECASE))
     return [
-        Statement(sql, "truncate", table=unquote(re.sub(r"(?i)^ONLY\s+", "", name)), lock=AE,
-                  cost="brief", detail={"cascade": cascade})
+        Statement(
+            sql,
+            "truncate",
+            table=unquote(re.sub(r"(?i)^ONLY\s+", "", name)),
+            lock=AE,
+            cost="brief",
+            detail={"cascade": cascade},
+        )
         for name in split_top_level(match.group(1))
     ]
 
@@ -182,7 +202,9 @@ def _lock(sql: str, match: re.Match[str]) -> list[Statement]:
     return [Statement(sql, "lock_table", table=unquote(match.group(1)), lock=mode, cost="brief")]
 
 
-@_handles(rf"(?:WITH\s.*?\)\s*)?(UPDATE|DELETE\s+FROM|INSERT\s+INTO|MERGE\s+INTO)\s+(?:ONLY\s+)?({QUALIFIED})")
+@_handles(
+    rf"(?:WITH\s.*?\)\s*)?(UPDATE|DELETE\s+FROM|INSERT\s+INTO|MERGE\s+INTO)\s+(?:ONLY\s+)?({QUALIFIED})"
+)
 def _dml(sql: str, match: re.Match[str]) -> list[Statement]:
     verb = match.group(1).split()[0].upper()
     bare = strip_literals(sql)
@@ -212,20 +234,34 @@ def _set(sql: str, match: re.Match[str]) -> list[Statement]:
     ]
 
 
-@_handles(rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+({IDENTIFIER})\s.*?\sON\s+({QUALIFIED})")
+@_handles(
+    rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+({IDENTIFIER})\s.*?\sON\s+({QUALIFIED})"
+)
 def _create_trigger(sql: str, match: re.Match[str]) -> list[Statement]:
     return [
-        Statement(sql, "create_trigger", table=unquote(match.group(2)),
-                  name=unquote(match.group(1)), lock=SRE, cost="brief")
+        Statement(
+            sql,
+            "create_trigger",
+            table=unquote(match.group(2)),
+            name=unquote(match.group(1)),
+            lock=SRE,
+            cost="brief",
+        )
     ]
 
 
 @_handles(rf"DROP\s+TRIGGER\s+(IF\s+EXISTS\s+)?({IDENTIFIER})\s+ON\s+({QUALIFIED})")
 def _drop_trigger(sql: str, match: re.Match[str]) -> list[Statement]:
     return [
-        Statement(sql, "drop_trigger", table=unquote(match.group(3)),
-                  name=unquote(match.group(2)), lock=AE, cost="brief",
-                  idempotent=bool(match.group(1)))
+        Statement(
+            sql,
+            "drop_trigger",
+            table=unquote(match.group(3)),
+            name=unquote(match.group(2)),
+            lock=AE,
+            cost="brief",
+            idempotent=bool(match.group(1)),
+        )
     ]
 
 
@@ -236,8 +272,9 @@ _INSERT_TARGET = re.compile(rf"\bINSERT\s+INTO\s+({QUALIFIED})", re.IGNORECASE)
 def _create_function(sql: str, match: re.Match[str]) -> list[Statement]:
     inserts = {unquote(name) for name in _INSERT_TARGET.findall(sql)}
     return [
-        Statement(sql, "create_function", idempotent=bool(match.group(1)),
-                  detail={"inserts": inserts})
+        Statement(
+            sql, "create_function", idempotent=bool(match.group(1)), detail={"inserts": inserts}
+        )
     ]
 
 

@@ -18,7 +18,9 @@ def _q(name: str | None) -> str:
 
 
 def unreadable(error: str) -> str:
-    return f"The linter could not work out the SQL of this operation ({error}), so it is not checked."
+    return (
+        f"The linter could not work out the SQL of this operation ({error}), so it is not checked."
+    )
 
 
 def unparsed(statement: Statement) -> str:
@@ -68,7 +70,10 @@ def drop_index(statement: Statement) -> str:
 
 
 REINDEX = "REINDEX without CONCURRENTLY rebuilds the index under a lock."
-FIX_PG017 = "migrations.RunSQL('REINDEX INDEX CONCURRENTLY <index>', reverse_sql=migrations.RunSQL.noop)\n# in a migration with atomic = False"
+FIX_PG017 = (
+    "migrations.RunSQL('REINDEX INDEX CONCURRENTLY <index>', "
+    "reverse_sql=migrations.RunSQL.noop)\n# in a migration with atomic = False"
+)
 
 
 def inline_unique(statement: Statement) -> str:
@@ -142,7 +147,12 @@ def fix_pg010(statement: Statement) -> str:
 
 def no_db_default(statement: Statement, field: Any) -> str:
     column = f"{statement.table}.{statement.column}"
-    if field is not None and field.blank and not field.has_default() and field.empty_strings_allowed:
+    if (
+        field is not None
+        and field.blank
+        and not field.has_default()
+        and field.empty_strings_allowed
+    ):
         how = "Django fills the existing rows with '' (blank=True) and then drops the default"
     elif field is None or not field.has_default():
         how = "The column has no default in the database"
@@ -200,7 +210,9 @@ def binary_compatible(old: str, new: str) -> bool:
 
 
 def alter_type(statement: Statement, old: str | None) -> str:
-    change = f"from {old} to {statement.detail['type']}" if old else f"to {statement.detail['type']}"
+    change = (
+        f"from {old} to {statement.detail['type']}" if old else f"to {statement.detail['type']}"
+    )
     return (
         f"The type of {statement.table}.{statement.column} changes {change}, which rewrites "
         "the table and rebuilds its indexes; the previous release may not read the new type."
@@ -236,7 +248,8 @@ def fix_pg012(unit: Unit, statement: Statement) -> str:
     name = unit.operation.name if isinstance(unit.operation, RemoveField) else statement.column
     return (
         "# Release N: stop using the column, keep it in the database:\n"
-        f"{name} = smooth.deprecated_field(models.<Field>(...))  # makemigrations: AlterField(null=True)\n"
+        f"{name} = smooth.deprecated_field(models.<Field>(...))\n"
+        "# (makemigrations writes AlterField(null=True))\n"
         "# Release N+1: delete the field; makemigrations writes this RemoveField.\n"
         "# If release N already stopped using the column (it was nullable, so deprecated_field\n"
         "# needed no migration), say so in this migration:\n"
@@ -255,7 +268,7 @@ def fix_pg014(unit: Unit, statement: Statement) -> str:
     if isinstance(unit.operation, RenameField):
         return (
             "# Keep the column's name, rename only in Python:\n"
-            f"{unit.operation.new_name} = models.<Field>(..., db_column=\"{statement.column}\")\n"
+            f'{unit.operation.new_name} = models.<Field>(..., db_column="{statement.column}")\n'
             "# or rename across releases: new column + sync trigger, then drop the old one\n"
             "# (see the expand/contract guide, example 4)."
         )
@@ -273,9 +286,7 @@ def rename_table(statement: Statement) -> str:
 
 def fix_pg015(statement: Statement) -> str:
     return (
-        "# Keep the table's name in the model:\n"
-        "class Meta:\n"
-        f'    db_table = "{statement.table}"'
+        f'# Keep the table\'s name in the model:\nclass Meta:\n    db_table = "{statement.table}"'
     )
 
 

@@ -24,20 +24,24 @@ class Command(BaseCommand):
         parser.add_argument("migration_name", nargs="?", help="Lint only this migration.")
         scope = parser.add_mutually_exclusive_group()
         scope.add_argument(
-            "--since", metavar="GIT_REF",
+            "--since",
+            metavar="GIT_REF",
             help="Lint the migrations added or changed since this git revision.",
         )
         scope.add_argument(
-            "--unapplied", action="store_true",
+            "--unapplied",
+            action="store_true",
             help="Lint the migrations not applied on --database.",
         )
         parser.add_argument(
-            "--database", default=DEFAULT_DB_ALIAS,
+            "--database",
+            default=DEFAULT_DB_ALIAS,
             help="The database whose server version, settings and applied migrations count.",
         )
         parser.add_argument("--json", action="store_true", help="Print JSON.")
         parser.add_argument(
-            "--github", action="store_true",
+            "--github",
+            action="store_true",
             help="Print GitHub Actions annotations (the default on GitHub Actions).",
         )
         parser.add_argument(
