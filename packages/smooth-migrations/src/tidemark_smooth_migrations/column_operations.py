@@ -10,7 +10,7 @@ from django.db.migrations.operations import AddField, AlterField
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from .operations import Editor, _outside_transaction, _rows, _run
+from .operations import Editor, _rows, _run, _target
 
 
 def _fk_name(editor: Any, model: type[models.Model], field: Any) -> str:
@@ -48,10 +48,10 @@ class AddForeignKeyNotValid(AddField):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state, outside=False)
+        if model is None:
             return
-        field = model._meta.get_field(self.name)
+        field: Any = model._meta.get_field(self.name)
         plain = copy.copy(field)
         plain.db_constraint = False
         if not self.preserve_default:
@@ -92,10 +92,10 @@ class ValidateForeignKey(Operation):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state, outside=False)
+        if model is None:
             return
-        field = model._meta.get_field(self.name)
+        field: Any = model._meta.get_field(self.name)
         table = model._meta.db_table
         names = [_fk_name(schema_editor, model, field)]
         if not schema_editor.collect_sql:
@@ -178,16 +178,15 @@ class SetNotNull(AlterField):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _outside_transaction(self, schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state)
+        if model is None:
             return
-        old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
-        new = model._meta.get_field(self.name)
+        old: Any = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
+        new: Any = model._meta.get_field(self.name)
         _check_only_null_changes(old, new)
         table = schema_editor.quote_name(model._meta.db_table)
         column = schema_editor.quote_name(new.column)
-        source = new if self.preserve_default else self.field
+        source: Any = new if self.preserve_default else self.field
         if source.has_default():
             self._backfill(schema_editor, table, column, schema_editor.effective_default(source))
         editor: Any = schema_editor
@@ -223,9 +222,9 @@ class SetNotNull(AlterField):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            field = model._meta.get_field(self.name)
+        model = _target(self, app_label, schema_editor, from_state, outside=False)
+        if model is not None:
+            field: Any = model._meta.get_field(self.name)
             _run(
                 schema_editor,
                 f"ALTER TABLE {schema_editor.quote_name(model._meta.db_table)} ALTER COLUMN "

@@ -26,6 +26,26 @@ def _outside_transaction(operation: Operation, editor: Editor) -> None:
         )
 
 
+def _target(
+    operation: Any, app_label: str, editor: Editor, state: ProjectState, *, outside: bool = True
+) -> type[models.Model] | None:
+    """The operation's model in `state`, or None when the router keeps it off this database.
+
+    With `outside`, refuse to run inside a transaction first.
+    """
+    if outside:
+        _outside_transaction(operation, editor)
+    model: type[models.Model] = state.apps.get_model(app_label, operation.model_name)
+    return model if operation.allow_migrate_model(editor.connection.alias, model) else None
+
+
+def _drop_concurrently(
+    operation: Any, app_label: str, editor: Editor, state: ProjectState, name: str
+) -> None:
+    if _target(operation, app_label, editor, state) is not None:
+        _run(editor, f"DROP INDEX CONCURRENTLY IF EXISTS {editor.quote_name(name)}")
+
+
 def _run(editor: Editor, sql: str, params: Any = None) -> None:
     editor.execute(sql, params)
 
@@ -81,9 +101,8 @@ class AddIndexConcurrently(AddIndex):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _outside_transaction(self, schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state)
+        if model is None:
             return
         _drop_invalid_index(schema_editor, self.index.name)
         sql = str(self.index.create_sql(model, schema_editor))
@@ -100,11 +119,7 @@ class AddIndexConcurrently(AddIndex):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _outside_transaction(self, schema_editor)
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            name = schema_editor.quote_name(self.index.name)
-            _run(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        _drop_concurrently(self, app_label, schema_editor, from_state, self.index.name)
 
 
 class RemoveIndexConcurrently(RemoveIndex):
@@ -127,11 +142,7 @@ class RemoveIndexConcurrently(RemoveIndex):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _outside_transaction(self, schema_editor)
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            name = schema_editor.quote_name(self.name)
-            _run(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        _drop_concurrently(self, app_label, schema_editor, from_state, self.name)
 
     def database_backwards(
         self,
@@ -140,9 +151,8 @@ class RemoveIndexConcurrently(RemoveIndex):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _outside_transaction(self, schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state)
+        if model is None:
             return
         index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
         _drop_invalid_index(schema_editor, self.name)
@@ -179,9 +189,8 @@ class AddUniqueConstraintConcurrently(AddConstraint):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _outside_transaction(self, schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state)
+        if model is None:
             return
         constraint: Any = self.constraint
         table = model._meta.db_table
@@ -239,8 +248,8 @@ class AddUniqueConstraintConcurrently(AddConstraint):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _target(self, app_label, schema_editor, to_state, outside=False)
+        if model is None:
             return
         name = schema_editor.quote_name(self.constraint.name)
         if not self._index_only:

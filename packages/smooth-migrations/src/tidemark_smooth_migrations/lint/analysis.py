@@ -25,7 +25,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models.fields import NOT_PROVIDED
 
-from tidemark_core import Key
+from tidemark_core import Key, full_order
 
 from .names import column_of, table_of
 from .statements import Statement, classify
@@ -79,18 +79,6 @@ class Analysed:
     def atomic(self) -> bool:
         """Whether Django runs it in one transaction."""
         return bool(self.migration.atomic)
-
-
-def plan_order(loader: MigrationLoader) -> list[Key]:
-    """Every migration of the graph in the order a full ``migrate`` applies them."""
-    order: list[Key] = []
-    seen: set[Key] = set()
-    for leaf in sorted(loader.graph.leaf_nodes()):
-        for key in loader.graph.forwards_plan(leaf):
-            if key not in seen:
-                seen.add(key)
-                order.append(key)
-    return order
 
 
 def _placeholder_names(model: Any, column_names: Any = None, **kwargs: Any) -> list[str]:
@@ -227,7 +215,7 @@ def walk(loader: MigrationLoader, selected: set[Key], using: str) -> Iterator[Wa
     no relaxed columns: the rules find those in the units); for the others None and the
     columns they relaxed (see `advance`).
     """
-    order = plan_order(loader)
+    order = full_order(loader)
     last = max((index for index, key in enumerate(order) if key in selected), default=-1)
     state = ProjectState(real_apps=loader.unmigrated_apps)
     collector = Collector(using)

@@ -12,10 +12,9 @@ from django.db.migrations import Migration
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.loader import MigrationLoader
 
-from tidemark_core import Key
+from tidemark_core import Key, full_order
 
 from ..exceptions import LintError
-from .analysis import plan_order
 
 
 def migration_file(migration: Migration) -> Path | None:
@@ -107,7 +106,7 @@ def select(
     keys: Iterable[Key] | None,
 ) -> tuple[list[Key], frozenset[Key] | None]:
     """The migrations to lint in plan order, and the release they form (None if unknown)."""
-    order = plan_order(loader)
+    order = full_order(loader)
     if keys is not None:
         wanted = set(keys)
         return [key for key in order if key in wanted], frozenset(wanted)
