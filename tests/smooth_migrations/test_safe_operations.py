@@ -128,6 +128,9 @@ def test_add_unique_constraint_concurrently(lintapp: LintApp) -> None:
     rows("DELETE FROM lintapp_order WHERE total = 2")
     migrate(add)
     assert constraints()["order_name_unique"] == ("u", True)
+    call_command("migrate", "lintapp", "0001", fake=True, verbosity=0)
+    migrate(add)  # again, the constraint already there
+    assert constraints()["order_name_unique"] == ("u", True)
     with pytest.raises(IntegrityError):
         rows("INSERT INTO lintapp_order (name, total) VALUES ('a', 3)")
     migrate("0001")

@@ -67,20 +67,6 @@ class Unit:
         return str(self.top.describe())
 
 
-@dataclass
-class Analysed:
-    """A linted migration: its units in order."""
-
-    key: Key
-    migration: Migration
-    units: list[Unit]
-
-    @property
-    def atomic(self) -> bool:
-        """Whether Django runs it in one transaction."""
-        return bool(self.migration.atomic)
-
-
 def _placeholder_names(model: Any, column_names: Any = None, **kwargs: Any) -> list[str]:
     # Django asks the live database for the names of constraints it drops; the database
     # need not hold this state, so one stand-in name takes the place of the real one.
@@ -170,8 +156,6 @@ def _collect(unit: Unit, app_label: str, collector: Collector) -> None:
 def relaxed(old: Any, new: Any) -> bool:
     """Whether a field change lets rows be written without the column: it became nullable
     or got a database default (what `deprecated_field` and `new_field` migrations do)."""
-    if old is None or new is None:
-        return False
     return (not old.null and new.null) or (
         old.db_default is NOT_PROVIDED and new.db_default is not NOT_PROVIDED
     )
@@ -187,10 +171,10 @@ def advance(migration: Migration, state: ProjectState) -> list[tuple[str, str]]:
     app_label = migration.app_label
     for operation in migration.operations:
         if isinstance(operation, AlterField):
-            model_state = state.models.get((app_label, operation.model_name_lower))
-            old = model_state.fields.get(operation.name) if model_state else None
+            model_state = state.models[app_label, operation.model_name_lower]
+            old = model_state.fields[operation.name]
             operation.state_forwards(app_label, state)
-            if model_state is not None and relaxed(old, operation.field):
+            if relaxed(old, operation.field):
                 relaxed_columns.append(
                     (table_of(model_state), column_of(operation.name, operation.field))
                 )

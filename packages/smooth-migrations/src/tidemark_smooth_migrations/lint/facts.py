@@ -73,9 +73,8 @@ class Facts:
         return table is not None and self.same_release(self.tables.get(table), key)
 
     def new_column(self, table: str | None, column: str | None, key: Key) -> bool:
-        """Whether the column (or its table) is new in `key`'s release."""
-        if self.new_table(table, key):
-            return True
+        """Whether the column was added in `key`'s release (the rules ask about the table
+        first)."""
         return (
             table is not None
             and column is not None

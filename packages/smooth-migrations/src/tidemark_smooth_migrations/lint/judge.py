@@ -99,7 +99,7 @@ def _create_index(scope: Scope, unit: Unit, statement: Statement, position: int)
 
 def _drop_index(scope: Scope, unit: Unit, statement: Statement, position: int) -> None:
     table = statement.table or _operation_table(unit)
-    if statement.concurrently or not scope.existing(table):
+    if statement.concurrently or (table is not None and not scope.existing(table)):
         return
     issue = Issue.at(
         "PG002",
@@ -123,14 +123,14 @@ def _add_column(scope: Scope, unit: Unit, statement: Statement, position: int) -
     if scope.existing(table):
         _column_rewrite(scope, unit, statement)
         if detail["unique"]:
-            code = "PG004" if "PRIMARY KEY" in statement.sql.upper() else "PG003"
+            primary = "PRIMARY KEY" in statement.sql.upper()
             scope.add(
                 Issue.at(
-                    code,
+                    "PG004" if primary else "PG003",
                     unit,
                     statement,
                     texts.inline_unique(statement),
-                    fixes.unique(scope.app, unit, statement),
+                    texts.FIX_PG004 if primary else fixes.unique(scope.app, unit, statement),
                     cost="build",
                 )
             )

@@ -78,11 +78,8 @@ def _record_relaxed(scope: Scope, unit: Unit) -> None:
     operation = unit.operation
     if not isinstance(operation, AlterField):
         return
-    model_state = unit.from_state.models.get((unit.app_label, operation.model_name_lower))
-    if model_state is None:
-        return
-    old = model_state.fields.get(operation.name)
-    if relaxed(old, operation.field):
+    model_state = unit.from_state.models[unit.app_label, operation.model_name_lower]
+    if relaxed(model_state.fields[operation.name], operation.field):
         column = (table_of(model_state), column_of(operation.name, operation.field))
         scope.facts.relaxed[column] = scope.key
 
@@ -177,7 +174,7 @@ def _held_across(scope: Scope, units: list[Unit]) -> None:
         return
     held: list[tuple[Unit, Statement]] = []
     for unit in units:
-        long_steps = [s for s in unit.statements if s.long and scope.existing(s.table)]
+        long_steps = [s for s in unit.statements if _long(scope, s)]
         for statement in unit.statements:
             if (unit.python or statement in long_steps) and _report_held(scope, unit, held):
                 return
@@ -185,6 +182,14 @@ def _held_across(scope: Scope, units: list[Unit]) -> None:
                 held.append((unit, statement))
         if unit.python and _report_held(scope, unit, held):
             return
+
+
+def _long(scope: Scope, statement: Statement) -> bool:
+    if not statement.long or not scope.existing(statement.table):
+        return False
+    # SET NOT NULL skips its scan when a validated CHECK (column IS NOT NULL) exists.
+    column = (statement.table or "", statement.column or "")
+    return not (statement.kind == "set_not_null" and column in scope.facts.valid_not_null)
 
 
 def _report_held(scope: Scope, unit: Unit, held: list[tuple[Unit, Statement]]) -> bool:

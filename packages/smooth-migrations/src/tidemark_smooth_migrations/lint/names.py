@@ -36,12 +36,3 @@ def find_field(state: ProjectState, table: str, column: str) -> tuple[ModelState
             if not field.many_to_many and column_of(name, field) == column:
                 return model_state, name, field
     return None
-
-
-def find_model(state: ProjectState, table: str) -> ModelState | None:
-    """The model state whose table is `table`, if any (concrete models first)."""
-    for model_state in state.models.values():
-        if table_of(model_state) == table and not model_state.options.get("proxy"):
-            found: ModelState = model_state
-            return found
-    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tidemark_core import Key
@@ -67,8 +67,6 @@ class Finding:
         if self.lock:
             article = "an" if self.lock[0] in "AEIOU" else "a"
             text += f" It takes {article} {self.lock} lock on {self.table}: {self.effect}."
-        elif self.effect:
-            text += f" {self.effect[0].upper()}{self.effect[1:]}."
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,13 +121,6 @@ class LintResult:
         """Whether the lint fails: any error, or any warning with `warnings_as_errors`."""
         return bool(self.errors or (warnings_as_errors and self.warnings))
 
-    def counts(self) -> dict[str, int]:
-        """How many unsuppressed findings each rule has, by code (only codes that occur)."""
-        counts: dict[str, int] = {}
-        for finding in self.findings:
-            counts[finding.code] = counts.get(finding.code, 0) + 1
-        return dict(sorted(counts.items()))
-
     def as_dict(self, warnings_as_errors: bool = False) -> dict[str, Any]:
         """JSON-ready data."""
         major, minor = self.server_version
@@ -150,11 +141,6 @@ class LintResult:
             f"{len(self.linted)} migration(s) linted: {len(self.errors)} error(s), "
             f"{len(self.warnings)} warning(s), {len(self.suppressed)} suppressed."
         )
-
-
-def with_location(finding: Finding, path: str | None, line: int | None) -> Finding:
-    """`finding` with its file and line."""
-    return replace(finding, path=path, line=line)
 
 
 def text_lines(finding: Finding) -> list[str]:

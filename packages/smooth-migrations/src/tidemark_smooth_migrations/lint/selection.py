@@ -39,7 +39,7 @@ def _git_changed(since: str, cwd: Path) -> set[Path]:
         raise LintError(f"--since needs a git repository; {cwd} is not in one.") from error
     except (git.BadName, ValueError) as error:
         raise LintError(f"--since: git does not know the revision {since!r}.") from error
-    except git.GitCommandError as error:
+    except git.CommandError as error:  # no git command, or git failed
         raise LintError(f"--since: git failed: {error}") from error
     return {(root / path).resolve() for path in paths if path}
 
