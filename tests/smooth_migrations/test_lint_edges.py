@@ -353,7 +353,7 @@ def test_operations_describe_and_deconstruct() -> None:
         {"model_name": "order", "name": "customer"},
     )
     set_not_null = smooth.SetNotNull("order", "code", models.IntegerField(), batch_size=50)
-    name, args, kwargs = set_not_null.deconstruct()
+    name, _args, kwargs = set_not_null.deconstruct()
     assert (name, kwargs["batch_size"], kwargs["name"]) == ("SetNotNull", 50, "code")
     assert (
         "batch_size"
