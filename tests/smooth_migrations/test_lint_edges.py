@@ -532,3 +532,16 @@ def test_add_foreign_key_not_valid_with_a_one_off_default(lintapp: LintApp) -> N
     # The column gets 1 for every row and then loses its default: the previous release's
     # INSERTs fail. The constraint itself is NOT VALID: no scan.
     assert [f.code for f in result.findings] == ["PG008"]
+
+
+def test_a_column_renamed_and_back_in_one_transaction_is_not_reported(lintapp: LintApp) -> None:
+    lintapp.release({"Order": order()})
+    there_and_back = raw(
+        lintapp,
+        "ALTER TABLE lintapp_order RENAME COLUMN total TO amount; "
+        "ALTER TABLE lintapp_order RENAME COLUMN amount TO total",
+    )
+    only_there = raw(lintapp, "ALTER TABLE lintapp_order RENAME COLUMN total TO amount")
+
+    assert lintapp.lint(there_and_back).findings == []
+    assert [f.code for f in lintapp.lint(only_there).findings] == ["PG014"]
