@@ -169,7 +169,8 @@ def main() -> int:
                 anchor = f"did not finish in {options.anchor_timeout:.0f} s"
             else:
                 anchor = f"{anchor_seconds:.2f} s ({anchor_seconds / seconds:.1f}x Tidemark's time)"
-                print(anchor_output.strip().splitlines()[-1] if anchor_output.strip() else "")
+                summary = [line for line in anchor_output.splitlines() if "migrations:" in line]
+                print("django-migration-linter says: " + "; ".join(summary))
         else:
             anchor = "not installed"
     met = seconds <= TARGET_SECONDS * options.migrations / 500
