@@ -25,9 +25,11 @@ $(HATCH):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "hatch>=1.18,<2" "ruff==0.17.*"
 
 test: $(HATCH)  ## Run every test suite against PostgreSQL (DATABASE_URL, else embedded).
+	@sh scripts/ensure_browser.sh
 	$(HATCH) run $(TEST_ENV):all $(ARGS)
 
 test-all: $(HATCH)  ## Run the suites on every Python x Django pair, then with psycopg2.
+	@sh scripts/ensure_browser.sh
 	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run test:all $(ARGS)
 	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run psycopg2:all $(ARGS)
 
@@ -52,4 +54,4 @@ build: $(HATCH)  ## Build the wheel and sdist of the five distributions into dis
 	@ls dist
 
 clean:  ## Remove the tool, test and build environments and the embedded database.
-	rm -rf $(TOOLS) .hatch dist site .coverage .coverage.* htmlcov .tidemark-devdb
+	rm -rf $(TOOLS) .hatch dist site .coverage .coverage.* htmlcov .tidemark-devdb test-artifacts
