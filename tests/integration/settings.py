@@ -9,6 +9,8 @@ INSTALLED_APPS = [
     "tests.integration.shop",
     # A model-less app whose migrations the deploy tests write into temporary modules.
     "tests.core.planapps.alpha",
+    # Tracked models defined per test, for the linter's judgement of history's migrations.
+    "tests.integration.tracked",
 ]
 DATABASES = databases("integration", "other")
 MIDDLEWARE = ADMIN_MIDDLEWARE
