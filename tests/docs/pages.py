@@ -24,10 +24,10 @@ A block made only of UPPERCASE assignments is a settings block too. Console bloc
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import sys
 import types
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,9 @@ class Page:
     def __init__(self, path: Path, directory: Path) -> None:
         self.path = path
         self.directory = directory
-        self.package = f"docs_shop_migrations_{uuid.uuid4().hex[:12]}"
+        # The page's project: its working directory holds shop/migrations/, as a reader's does.
+        self.work = directory / "work"
+        self.migrations = self.work / APP / "migrations"
         self.overrides: list[override_settings] = []
         self.modules: list[str] = []
         self.models: dict[str, type] = {}
@@ -72,13 +74,14 @@ class Page:
 
     def run(self) -> None:
         """Evaluate every example of the page in order; the first failure raises."""
-        (self.directory / "work").mkdir()
-        (self.directory / "code" / self.package).mkdir(parents=True)
-        (self.directory / "code" / self.package / "__init__.py").write_text("")
-        sys.path.insert(0, str(self.directory / "code"))
-        self._override(MIGRATION_MODULES={APP: self.package})
+        self.migrations.mkdir(parents=True)
+        (self.migrations / "__init__.py").write_text("")
+        # `shop` is the docs' app package; its migrations are this page's.
+        sys.modules[APP].__path__.append(str(self.work / APP))
+        importlib.invalidate_caches()
+        self._override(MIGRATION_MODULES={APP: f"{APP}.migrations"})
         cwd = Path.cwd()
-        os.chdir(self.directory / "work")
+        os.chdir(self.work)
         try:
             document = self.document()
             document.namespace["__name__"] = f"{APP}.models"
@@ -98,7 +101,7 @@ class Page:
             self.settings_block(example)
         elif target.startswith(f"{APP}/migrations/"):
             name = Path(target).name
-            (self.directory / "code" / self.package / name).write_text(source)
+            (self.migrations / name).write_text(source)
             self.migrate(make=False)
         elif (
             target.startswith(f"{APP}/") and target.endswith(".py") and target != f"{APP}/models.py"
@@ -141,7 +144,7 @@ class Page:
 
     def module_block(self, example: Example, name: str) -> None:
         module = types.ModuleType(name)
-        module.__file__ = str(self.directory / "code" / f"{name.replace('.', '/')}.py")
+        module.__file__ = str(self.work / f"{name.replace('.', '/')}.py")
         sys.modules[name] = module
         self.modules.append(name)
         parent, _, child = name.rpartition(".")
@@ -186,11 +189,13 @@ class Page:
             parent, _, child = name.rpartition(".")
             if hasattr(sys.modules.get(parent), child):
                 delattr(sys.modules[parent], child)
-        for name in [name for name in sys.modules if name.startswith(self.package)]:
+        for name in [name for name in sys.modules if name.startswith(f"{APP}.migrations")]:
             del sys.modules[name]
+        if hasattr(sys.modules[APP], "migrations"):
+            delattr(sys.modules[APP], "migrations")
         while self.overrides:
             self.overrides.pop().disable()
-        sys.path.remove(str(self.directory / "code"))
+        sys.modules[APP].__path__.remove(str(self.work / APP))
         for alias in ALIASES:
             drop_tables(alias, [APP])
             connections[alias].close()
