@@ -9,6 +9,7 @@ import pytest
 from django.db import connections
 
 from tests.migration_support import Release, releases, table_pattern
+from tests.smooth_migrations.lint_support import lintapp  # noqa: F401 - a fixture
 
 DEPLOY_APPS = ("north", "south", "east")
 TABLES = table_pattern(DEPLOY_APPS)

@@ -27,6 +27,7 @@ from tidemark_core.integrations import RecordedRelease, ReleaseRecorder, Release
 from tidemark_core.plan import REVERSE_ADVICE
 
 from .exceptions import ApplyMigrationsError, ReleaseNotRecorded
+from .lint.gate import refuse_unsafe
 from .restore import Callback, Tracker, drop_recorder_table, fail, failure_message, signals_raise
 from .target import target_applied_set
 
@@ -115,6 +116,7 @@ def apply_migrations(
     progress_callback: Callback | None = None,
     lock_timeout: float | None = None,
     save_release: SaveRelease | None = None,
+    lint: bool = False,
 ) -> ApplyResult:
     """Migrate like ``migrate``; on any failure, SIGINT or SIGTERM, restore the start.
 
@@ -137,6 +139,8 @@ def apply_migrations(
             setting ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``).
         save_release: After a successful run, record the release under the same lock
             (with tidemark_migration_state installed). It is checked before anything runs.
+        lint: Lint the migrations the plan applies, as one release (see
+            `lint_migrations`), and refuse the run when the linter finds an error.
 
     Returns:
         What was done (or planned).
@@ -145,6 +149,7 @@ def apply_migrations(
         IrreversibleStepsError: The plan holds steps that could not be undone; nothing ran.
         PlanError: The target cannot be worked out (see `target_applied_set`); nothing ran.
         LockNotAcquired: Another process holds the migration lock; nothing ran.
+        UnsafeMigrationsError: With `lint`, the linter found errors; nothing ran.
         ReleaseNotRecorded: `save_release` cannot be honoured (nothing ran), or saving
             failed after a successful run (the message says how to save by hand).
         ApplyMigrationsError: A migration failed or the run was interrupted; the original
@@ -171,6 +176,8 @@ def apply_migrations(
                 advice=f"{REVERSE_ADVICE}, or pass --allow-irreversible to accept that a "
                 "failure after them cannot be fully rolled back.",
             )
+        if lint:
+            refuse_unsafe(plan, using)
         if dry_run:
             return result
         tracker = Tracker(notify)

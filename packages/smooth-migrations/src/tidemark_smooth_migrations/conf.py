@@ -6,6 +6,8 @@ The migration lock's timeout is core's ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``, shar
 
 from __future__ import annotations
 
+from typing import Any
+
 from tidemark_core.conf import Setting, whole_number
 
 MAX_RELEASES = Setting(
@@ -15,7 +17,24 @@ MAX_RELEASES = Setting(
     "a whole number of releases (0 or more)",
     "tidemark_smooth_migrations.E002",
 )
-SETTINGS = (MAX_RELEASES,)
+
+
+def _baseline(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("not a dict")
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()):
+        raise ValueError("keys and values must be non-empty strings")
+    return dict(value)
+
+
+LINT_BASELINE: Setting[dict[str, str]] = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE",
+    {},
+    _baseline,
+    "a dict of app label to migration name, e.g. {'shop': '0042_order_total'}",
+    "tidemark_smooth_migrations.E002",
+)
+SETTINGS = (MAX_RELEASES, LINT_BASELINE)
 """Every setting of the app, checked by ``manage.py check``."""
 
 
@@ -28,3 +47,13 @@ def max_releases() -> int:
     N+2, so the check fails once a second saved release still has it.
     """
     return MAX_RELEASES.value()
+
+
+def lint_baseline() -> dict[str, str]:
+    """``TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE`` (default ``{}``).
+
+    Per app label, the last migration deployed before the project adopted the linter: that
+    migration and every earlier one of its app are not linted, e.g.
+    ``{"shop": "0042_order_total"}``.
+    """
+    return LINT_BASELINE.value()

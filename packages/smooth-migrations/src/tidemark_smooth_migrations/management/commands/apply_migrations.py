@@ -53,6 +53,12 @@ class Command(migrate.Command):
             "TIDEMARK_MIGRATION_LOCK_TIMEOUT, 60).",
         )
         parser.add_argument(
+            "--lint",
+            action="store_true",
+            help="Lint the migrations to apply first (see lint_migrations) and apply nothing "
+            "when the linter finds an error.",
+        )
+        parser.add_argument(
             "--save-state",
             action="store_true",
             help="After a successful run, save the migration state of this release "
@@ -87,9 +93,8 @@ class Command(migrate.Command):
                 dry_run=preview,
                 progress_callback=self.progress,
                 lock_timeout=options["lock_timeout"],
-                save_release=SaveRelease(options["commit"], options["tags"])
-                if options["save_state"]
-                else None,
+                save_release=self.save_release(options),
+                lint=options["lint"],
             )
         except ApplyMigrationsError as error:
             self.failed(error.result)
@@ -97,6 +102,12 @@ class Command(migrate.Command):
         except TidemarkError as error:
             raise CommandError(str(error)) from error
         self.report(result, options)
+
+    def save_release(self, options: dict[str, Any]) -> SaveRelease | None:
+        """What --save-state asks to record, or None."""
+        if not options["save_state"]:
+            return None
+        return SaveRelease(options["commit"], options["tags"])
 
     def refuse_options(self, options: dict[str, Any]) -> None:
         """Refuse what apply_migrations cannot do, before anything runs."""
