@@ -19,7 +19,12 @@ def bump(version: str) -> list[Path]:
     for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
         text = pyproject.read_text()
         text = re.sub(r'(?m)^version = "[^"]+"$', f'version = "{version}"', text, count=1)
-        text = re.sub(r'"django-tidemark-core==[^"]+"', f'"django-tidemark-core=={version}"', text)
+        # The pin on core, with or without extras: "django-tidemark-core[psycopg]==0.1.0".
+        text = re.sub(
+            r'"django-tidemark-core(\[[a-z0-9,]+\])?==[^"]+"',
+            lambda pin: f'"django-tidemark-core{pin.group(1) or ""}=={version}"',
+            text,
+        )
         pyproject.write_text(text)
         changed.append(pyproject)
     changelog = ROOT / "CHANGELOG.md"

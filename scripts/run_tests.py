@@ -20,7 +20,15 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ["core", "history", "migration_state", "smooth_migrations", "data_sync", "integration"]
+SUITES = [
+    "core",
+    "history",
+    "migration_state",
+    "smooth_migrations",
+    "data_sync",
+    "integration",
+    "docs",
+]
 REPORTS = ROOT / ".hatch" / "junit"
 # Outside the checkout (tests build git repositories and must not find this one above them),
 # and apart from pytest runs of other checkouts on the machine.

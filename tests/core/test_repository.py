@@ -36,6 +36,20 @@ def test_five_distributions_share_one_version_and_pin_the_same_core() -> None:
             assert f"django-tidemark-core=={version}" in meta["dependencies"], name
 
 
+def test_every_distribution_offers_the_database_driver_as_an_extra() -> None:
+    """``pip install "django-tidemark-history[psycopg]"`` brings a driver Django can use."""
+    core = project(ROOT / "packages" / "core")
+    assert core["optional-dependencies"]["psycopg"] == ["psycopg[binary]>=3.2"]
+    assert core["optional-dependencies"]["psycopg2"] == ["psycopg2-binary>=2.9.10"]
+    pin = f"=={core['version']}"
+    for package in PACKAGES:
+        if package.name != "core":
+            assert project(package)["optional-dependencies"] == {
+                "psycopg": [f"django-tidemark-core[psycopg]{pin}"],
+                "psycopg2": [f"django-tidemark-core[psycopg2]{pin}"],
+            }, package.name
+
+
 def test_every_distribution_declares_each_supported_django() -> None:
     for package in PACKAGES:
         classifiers = project(package)["classifiers"]
@@ -98,7 +112,13 @@ def test_bump_version_changes_every_distribution(tmp_path: Path) -> None:
         assert meta["version"] == "0.2.0"
         if package.name != "core":
             assert "django-tidemark-core==0.2.0" in meta["dependencies"]
-    assert "## 0.2.0" in (copy / "CHANGELOG.md").read_text()
+            assert meta["optional-dependencies"]["psycopg"] == [
+                "django-tidemark-core[psycopg]==0.2.0"
+            ]
+    changelog = (copy / "CHANGELOG.md").read_text()
+    assert "## 0.2.0" in changelog
+    # The unreleased entries now stand under the new version, and Unreleased starts empty.
+    assert changelog.index("## Unreleased") < changelog.index("## 0.2.0") < changelog.index("### ")
 
 
 def test_bump_version_rejects_a_malformed_version(tmp_path: Path) -> None:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.data_sync.testapp.models import Author, Book, Kind, Page, Place, Section, Thing
-from tidemark_data_sync import specs_for_derived_models, specs_for_models
+from tests.data_sync.testapp.models import (
+    Author,
+    Book,
+    Kind,
+    Page,
+    Place,
+    Product,
+    Section,
+    Thing,
+)
+from tidemark_data_sync import specs_for_app_models, specs_for_derived_models, specs_for_models
 
 # Tests swap entries in and out of this dict to define datasets of their own.
 EXTRA: dict[str, Any] = {}
@@ -42,8 +51,25 @@ def pages(args: str) -> list[dict[str, Any]]:
     ]
 
 
+def numbered(args: str) -> list[dict[str, Any]]:
+    """Categories by pk: ``numbered:1,2,3`` (the pks must be whole numbers)."""
+    pks = [int(arg) for arg in args.split(",") if arg]
+    return [{"model": "testapp.category", "filter": {"pk__in": pks}, "delete_missing": True}]
+
+
+def named(args: str) -> list[dict[str, Any]]:
+    """The products called `args`, looked up when the specs are made: on whichever database
+    the dataset is dumped from or loaded into."""
+    pks = list(Product.objects.filter(name=args).values_list("pk", flat=True))
+    return [{"model": "testapp.product", "filter": {"pk__in": pks}, "delete_missing": True}]
+
+
 def datasets() -> dict[str, Any]:
     return {
+        "numbered": {"specs": numbered},
+        # feincms3-data's test suite defines its dataset as a list, not a function.
+        "f3app": {"specs": specs_for_app_models("f3app")},
+        "named": {"specs": named},
         "catalog": {"specs": catalog},
         "places": {
             "specs": lambda args: [

@@ -8,6 +8,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # the testapp uses ArrayField
     "tidemark_data_sync",
     "tests.data_sync.testapp",
+    "tests.data_sync.f3app",
 ]
 DATABASES = databases("data_sync", "other")
 TIDEMARK_DATA_SYNC_DATASETS = "tests.data_sync.datasets.datasets"

@@ -47,7 +47,10 @@ def test_dump_to_a_file_then_plan_and_load_it(tmp_path: Path) -> None:
     assert report["planned"] is False
     assert [m["created"] for m in report["models"]] == [1, 1, 1]
     assert Product.objects.using("other").get().tags.get().name == "red"
-    assert "Nothing to change" in run("load_dataset", str(path), "--database", "other")
+    assert run("load_dataset", str(path), "--database", "other") == (
+        "Dataset 'catalog' in database 'other': nothing to change, the target already "
+        "matches the dump.\n"
+    )
 
 
 def test_dump_to_stdout_and_load_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,7 +87,11 @@ def test_two_dumped_rows_with_one_identity_are_refused() -> None:
     def twin(objects: list[dict[str, Any]]) -> None:
         objects.insert(1, {**objects[0], "pk": 2})
 
-    with pytest.raises(LoadFailed, match="two dumped rows resolve to the same target row"):
+    with pytest.raises(
+        InvalidDump,
+        match=r"^Lines 2 and 3 hold testapp.kind rows with the same identity \(app, name\) "
+        r"\(a, x\): a dump holds each row once",
+    ):
         load_text(rewrite(dump_text("kinds"), twin))
     assert list(Kind.objects.using("other").values_list("pk", flat=True)) == [5]
 
@@ -179,3 +183,38 @@ def test_a_dump_streamed_from_a_binary_file_object() -> None:
     load(io.BytesIO(dump_text("catalog").encode()), using="other")
 
     assert Category.objects.using("other").get().slug == "books"
+
+
+def test_an_identity_that_is_not_unique_on_the_target_is_refused(extra: dict[str, Any]) -> None:
+    extra["by_name"] = {"specs": lambda args: [{"model": "testapp.category", "identity": "name"}]}
+    Category.objects.create(name="Books", slug="books")
+    Category.objects.using("other").create(name="Books", slug="b1")
+    Category.objects.using("other").create(name="Books", slug="b2")
+
+    with pytest.raises(LoadFailed, match="a dumped row matches several target rows"):
+        load_text(dump_text("by_name"))
+    assert sorted(Category.objects.using("other").values_list("slug", flat=True)) == ["b1", "b2"]
+
+
+def test_malformed_signatures_and_delete_maps_in_a_file_are_refused() -> None:
+    Category.objects.create(name="Books", slug="books")
+    lines = dump_text("catalog").splitlines(keepends=True)
+    manifest = json.loads(lines[0])
+
+    with pytest.raises(InvalidDump, match="malformed 'signature'"):
+        load_text(json.dumps({**manifest, "signature": 5}) + "\n" + "".join(lines[1:]))
+    manifest["specs"][1]["delete_missing"] = {"map": [["only one"]]}
+    with pytest.raises(InvalidDump, match="spec 2 has a malformed 'delete_missing'"):
+        load_text(json.dumps(manifest) + "\n" + "".join(lines[1:]))
+
+
+def test_a_row_whose_str_fails_is_named_by_its_pk(monkeypatch: pytest.MonkeyPatch) -> None:
+    Category.objects.create(pk=4, name="Books", slug="books")
+
+    def broken(self: Category) -> str:
+        raise Category.DoesNotExist("a row this load writes later")
+
+    monkeypatch.setattr(Category, "__str__", broken)
+    result = plan(dump_text("catalog").splitlines(keepends=True), using="other")
+
+    assert result.models["testapp.category"].samples["created"] == ["4"]

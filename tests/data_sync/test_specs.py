@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from tests.data_sync.testapp.models import Bar, Category, Place, Pub, Restaurant
 from tidemark_data_sync import (
+    InvalidArguments,
     InvalidSpec,
     UnknownDataset,
     get_dataset,
@@ -110,11 +111,18 @@ def test_malformed_dataset_entries_are_refused() -> None:
     from tests.data_sync import datasets
 
     datasets.EXTRA.update(
-        {"flat": {"specs": []}, "mapped": {"specs": lambda a: [], "mappers": {"x": 1}}}
+        {
+            "flat": {"specs": "testapp.tag"},
+            "mapped": {"specs": lambda a: [], "mappers": {"x": 1}},
+            "fixed": {"specs": [{"model": "testapp.tag"}]},
+        }
     )
     try:
-        with pytest.raises(InvalidSpec, match="callable 'specs'"):
+        with pytest.raises(InvalidSpec, match=r"callable 'specs' \(or a list\)"):
             get_dataset("flat")
+        assert [spec.label for spec in get_dataset("fixed").specs] == ["testapp.tag"]
+        with pytest.raises(InvalidArguments, match="is a fixed list of specs and takes no arg"):
+            get_dataset("fixed", "1")
         with pytest.raises(InvalidSpec, match="'mappers' must map"):
             get_dataset("mapped")
     finally:

@@ -8,34 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pgtrigger
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, models
 from django.test.utils import override_settings
 
 import tidemark_history as history
+from tests.app_registry import forget_models
 from tests.history.conftest import raw
-from tidemark_history.tracking import _specs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def forget_models() -> None:
-    """Unregister the evolve app's models, their triggers and their track() declarations."""
-    for model in list(apps.all_models["evolve"].values()):
-        for uri, (registered, _trigger) in list(pgtrigger.registry._registry.items()):
-            if registered is model:
-                pgtrigger.registry.delete(uri)
-        _specs.pop(model, None)
-    apps.all_models["evolve"].clear()
-    apps.clear_cache()
-
-
 def define(tracked: bool = True, **fields: models.Field[Any, Any]) -> type[models.Model]:
     """Define the release's ``evolve.Thing`` (tracked by default)."""
-    forget_models()
+    forget_models("evolve")
     meta = type("Meta", (), {"app_label": "evolve"})
     attrs = {"__module__": "tests.history.evolve.models", "Meta": meta, **fields}
     model: type[models.Model] = type("Thing", (models.Model,), attrs)
@@ -52,7 +39,7 @@ def migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     monkeypatch.setattr("builtins.input", lambda prompt="": "y")  # "Did you rename ...?"
     with override_settings(MIGRATION_MODULES={"evolve": package}):
         yield tmp_path / package
-    forget_models()
+    forget_models("evolve")
     sys.path.remove(str(tmp_path))
     for name in [name for name in sys.modules if name.startswith(package)]:
         del sys.modules[name]

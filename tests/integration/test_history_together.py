@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 
 from tests.integration.shop.models import Category, Product
 from tests.migration_support import Release
 from tidemark_core import Plan, applied_migrations, execute
-from tidemark_data_sync import sync
+from tidemark_data_sync import iter_dump, load, load_many, sync
 from tidemark_migration_state import find_state, rollback, save_state
 from tidemark_smooth_migrations import apply_migrations
 
@@ -50,19 +52,39 @@ def events(model: str, using: str = "default") -> list[tuple[str, str, object]]:
     ]
 
 
-def test_dataset_load_records_the_load_as_the_context_of_each_change() -> None:
+def test_a_sync_records_itself_and_both_databases_as_the_context_of_each_change() -> None:
     books = Category.objects.using("other").create(name="books", slug="books")
     Product.objects.using("other").create(category=books, name="Guide", price=Decimal("9.50"))
 
     sync("catalog", source="other", target="default")
     Category.objects.using("other").filter(slug="books").update(name="reading")
-    sync("catalog", source="other", target="default")
+    call_command("sync_dataset", "catalog", "--from", "other", "--to", "default", stdout=StringIO())
     Product.objects.using("other").all().delete()
     sync("catalog", source="other", target="default")
 
-    load = {"command": "load_dataset", "dataset": "catalog", "args": ""}
-    assert events("Category") == [("insert", "books", load), ("update", "reading", load)]
-    assert events("Product") == [("insert", "Guide", load), ("delete", "Guide", load)]
+    synced = {
+        "command": "sync_dataset",
+        "source": "other",
+        "target": "default",
+        "dataset": "catalog",
+        "args": "",
+    }
+    assert events("Category") == [("insert", "books", synced), ("update", "reading", synced)]
+    assert events("Product") == [("insert", "Guide", synced), ("delete", "Guide", synced)]
+
+
+def test_a_load_records_the_command_the_database_and_the_dataset() -> None:
+    Category.objects.using("other").create(name="books", slug="books")
+    first = "".join(iter_dump("catalog", using="other"))
+    Category.objects.using("other").update(name="reading")
+    second = "".join(iter_dump("catalog", using="other"))
+
+    load(StringIO(first), using="default")
+    load_many([StringIO(first), StringIO(second)], using="default")
+
+    loaded = {"command": "load_dataset", "database": "default", "dataset": "catalog", "args": ""}
+    both = {"command": "load_dataset", "database": "default", "datasets": ["catalog", "catalog"]}
+    assert events("Category") == [("insert", "books", loaded), ("update", "reading", both)]
 
 
 def test_migration_run_and_rollback_record_the_command_and_release(release: Release) -> None:

@@ -2,7 +2,7 @@
 apps, and the admin (its pages for releases, rollbacks and runs are tested here)."""
 
 from tests.settings_base import *  # noqa: F403
-from tests.settings_base import BASE_APPS, databases
+from tests.settings_base import ADMIN_MIDDLEWARE, ADMIN_TEMPLATES, BASE_APPS, databases
 
 RELEASE_APPS = [
     "tests.migration_state.releaseapps.alpha",
@@ -20,22 +20,8 @@ DATABASES = databases("migration_state", "other")
 ROOT_URLCONF = "tests.migration_state.urls"
 STATIC_URL = "static/"
 MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    *ADMIN_MIDDLEWARE[:1],
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    *ADMIN_MIDDLEWARE[1:],
 ]
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ]
-        },
-    }
-]
+TEMPLATES = ADMIN_TEMPLATES

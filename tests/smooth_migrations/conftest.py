@@ -14,6 +14,7 @@ from tests.migration_support import (
     releases,
     table_pattern,
 )
+from tests.smooth_migrations.lint_support import lintapp  # noqa: F401 - a fixture
 
 DEPLOY_APPS = ("north", "south", "east")
 TABLES = table_pattern(DEPLOY_APPS)

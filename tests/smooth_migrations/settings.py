@@ -14,5 +14,6 @@ INSTALLED_APPS = [
     "tests.smooth_migrations.deployapps.north",
     "tests.smooth_migrations.deployapps.south",
     "tests.smooth_migrations.deployapps.east",
+    "tests.smooth_migrations.lintapp",
 ]
 DATABASES = databases("smooth_migrations", "other")

@@ -27,3 +27,18 @@ def test_e001_when_the_database_is_not_postgresql() -> None:
 
     assert error.id == "tidemark_smooth_migrations.E001"
     assert error.level == checks.ERROR
+
+
+def test_e002_when_the_lint_baseline_is_not_a_mapping() -> None:
+    from django.test.utils import override_settings
+
+    from tidemark_smooth_migrations.checks import check_settings_valid
+
+    with override_settings(TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE={"shop": 42}):
+        [error] = check_settings_valid()
+
+    assert error.id == "tidemark_smooth_migrations.E002"
+    assert error.msg.startswith(
+        "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must be a dict of app label"
+    )
+    assert check_settings_valid() == []

@@ -216,7 +216,7 @@ class Plan:
                 + "\n- ".join(blocked)
             ) from error
         graph = loader.graph
-        order = _full_order(loader)
+        order = full_order(loader)
         backwards = tuple(
             Step(graph.nodes[key], True, tuple(irreversible_operations(graph.nodes[key])))
             for key in reversed(order)
@@ -356,8 +356,9 @@ def _check_consistent(nodes: frozenset[Key], loader: MigrationLoader) -> None:
         )
 
 
-def _full_order(loader: MigrationLoader) -> list[Key]:
-    """Every node of the graph in an order Django could apply them from scratch."""
+def full_order(loader: MigrationLoader) -> list[Key]:
+    """Every migration of `loader`'s graph in an order Django could apply them from scratch:
+    the order of a full ``migrate`` on an empty database."""
     order: list[Key] = []
     seen: set[Key] = set()
     for leaf in sorted(loader.graph.leaf_nodes()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import models
@@ -32,15 +33,51 @@ def pk_column(model: type[models.Model]) -> str:
 
 
 def pk_type(model: type[models.Model], connection: BaseDatabaseWrapper) -> str:
-    """The SQL type of the model's primary key column."""
+    """The type the model's primary key values are staged as (see `column_type`)."""
     pk = model._meta.pk
     assert pk is not None
-    return str(pk.rel_db_type(connection) if pk.remote_field else pk.db_type(connection))
+    return _widened(str(pk.rel_db_type(connection) if pk.remote_field else pk.db_type(connection)))
 
 
 def column_type(field: Any, connection: BaseDatabaseWrapper) -> str:
-    """The SQL type of one column."""
-    return str(field.db_type(connection))
+    """The type one column's values are staged as: the column's, widened where a cast loses.
+
+    An explicit cast to ``varchar(n)`` cuts a longer text and one to ``numeric(p, s)`` rounds,
+    silently; staged as ``text`` and ``numeric``, a value reaches `exactness` whole, and the
+    write into the column (an assignment, which errors instead of cutting) stays exact.
+    """
+    return _widened(str(field.db_type(connection)))
+
+
+_VARCHAR = re.compile(r"^varchar\((\d+)\)")
+_NUMERIC = re.compile(r"^numeric\((\d+), ?(\d+)\)")
+
+
+def _widened(kind: str) -> str:
+    return _NUMERIC.sub("numeric", _VARCHAR.sub("text", kind))
+
+
+def exactness(field: Any, connection: BaseDatabaseWrapper, column: str) -> tuple[str, str] | None:
+    """SQL true when the staged `column` of `field` would not fit its column exactly.
+
+    Returns:
+        ``(condition, what the column takes)``, or None when every staged value fits.
+    """
+    kind = str(field.db_type(connection))
+    if found := _VARCHAR.match(kind):
+        length = int(found.group(1))
+        if kind.endswith("[]"):
+            condition = f"EXISTS (SELECT 1 FROM unnest({column}) e WHERE char_length(e) > {length})"
+            return condition, f"items of at most {length} characters"
+        return f"char_length({column}) > {length}", f"at most {length} characters"
+    if (found := _NUMERIC.match(kind)) and not kind.endswith("[]"):
+        digits, places = int(found.group(1)), int(found.group(2))
+        condition = (
+            f"({column} <> 'NaN' AND ({column} <> round({column}, {places}) "
+            f"OR abs({column}) >= 10::numeric ^ {digits - places}))"
+        )
+        return condition, f"numbers below 10^{digits - places} with at most {places} decimals"
+    return None
 
 
 def json_value(field: Any, alias: str) -> str:
@@ -92,7 +129,7 @@ def cast_sql(field: Any, source: str, connection: BaseDatabaseWrapper) -> str:
     if kind == "BinaryField":
         return f"decode({text}, 'base64')"
     if kind == "ArrayField":
-        base = field.base_field.db_type(connection)
+        base = _widened(str(field.base_field.db_type(connection)))
         return (
             f"(CASE WHEN jsonb_typeof({value}) = 'array' THEN ARRAY(SELECT "
             f"jsonb_array_elements_text({value}))::{base}[] END)"

@@ -2,57 +2,59 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from functools import reduce
-from operator import or_
 from typing import IO, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 from tidemark_core import applied_migrations, require_postgresql
 
 from .columns import json_object_sql
-from .specs import Dataset, get_dataset, parse_name
+from .datasets import Dataset, resolve
+from .routing import database
+from .signing import new_digest, seal
 
 FORMAT = "tidemark-data-sync"
-VERSION = 2
+VERSION = 3
 _FETCH = 2000
 
+DatasetLike = str | Dataset | Iterable[Mapping[str, Any]]
+"""A dataset: ``"NAME[:ARGS]"``, a resolved `Dataset`, or a list of spec dicts."""
 
-def iter_dump(dataset: str | Dataset, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
+
+def iter_dump(dataset: DatasetLike, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
     """The lines of a dump of `dataset` from the database `using`, each ending in a newline.
 
     The objects are read in one repeatable-read snapshot and spooled to a temporary file
-    (the manifest, which comes first, carries their counts and checksum), so memory stays
-    flat however large the dataset is.
+    (the manifest, which comes first, carries their counts and the checksum), so memory
+    stays flat however large the dataset is.
 
     Args:
-        dataset: ``"NAME"`` or ``"NAME:ARGS"``, or a resolved `Dataset`.
+        dataset: ``"NAME"`` or ``"NAME:ARGS"``, a resolved `Dataset`, or a list of specs
+            (an ad-hoc dataset, as feincms3-data's ``dump_specs(specs)``).
         using: The source database alias.
     """
     require_postgresql(using, feature="dump_dataset")
-    resolved = get_dataset(*parse_name(dataset)) if isinstance(dataset, str) else dataset
+    resolved = resolve(dataset, using=using)
     with tempfile.TemporaryFile() as spool:
         manifest = _write_objects(resolved, spool, using)
-        yield json.dumps(manifest, cls=DjangoJSONEncoder) + "\n"
+        yield json.dumps(manifest) + "\n"
         spool.seek(0)
         for line in spool:
             yield line.decode()
 
 
-def dump(
-    dataset: str | Dataset, output: IO[Any], *, using: str = DEFAULT_DB_ALIAS
-) -> dict[str, Any]:
+def dump(dataset: DatasetLike, output: IO[Any], *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
     """Write a dump of `dataset` to the file `output` (text or binary).
 
     Args:
-        dataset: ``"NAME"`` or ``"NAME:ARGS"``, or a resolved `Dataset`.
+        dataset: ``"NAME"`` or ``"NAME:ARGS"``, a resolved `Dataset`, or a list of specs.
         output: An open file; binary files receive UTF-8.
         using: The source database alias.
 
@@ -71,10 +73,10 @@ def dump(
 
 def _write_objects(dataset: Dataset, spool: IO[bytes], using: str) -> dict[str, Any]:
     connection = connections[using]
-    digest = hashlib.sha256()
+    digest = new_digest()
     counts: dict[str, int] = {}
     snapshot = not connection.in_atomic_block
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using), database(using):
         if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -82,9 +84,11 @@ def _write_objects(dataset: Dataset, spool: IO[bytes], using: str) -> dict[str, 
             label = model._meta.label_lower
             mapper = dataset.mappers.get(label)
             counts[label] = 0
-            sql, params = _select(dataset, model, using)
+            select = _select(dataset, model, using)
+            if select is None:
+                continue  # the filters select nothing
             with connection.chunked_cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(*select)
                 while rows := cursor.fetchmany(_FETCH):
                     for (text,) in rows:
                         if mapper is not None:
@@ -94,34 +98,39 @@ def _write_objects(dataset: Dataset, spool: IO[bytes], using: str) -> dict[str, 
                         spool.write(data)
                     counts[label] += len(rows)
         applied = applied_migrations(using)
+        specs = [spec.to_json() for spec in dataset.specs]
     app_labels = {model._meta.app_label for model in dataset.models}
-    return {
+    manifest = {
         "format": FORMAT,
         "version": VERSION,
         "dataset": dataset.name,
         "args": dataset.args,
-        "specs": [spec.to_json() for spec in dataset.specs],
+        "specs": specs,
         "counts": counts,
         "migrations": {
             app: sorted(name for label, name in applied if label == app)
             for app in sorted(app_labels)
         },
-        "sha256": digest.hexdigest(),
         "created": datetime.now(UTC).isoformat(),
     }
+    # The checksum covers the manifest as a reader parses it back.
+    return seal(digest, json.loads(json.dumps(manifest, cls=DjangoJSONEncoder)))
 
 
-def _select(dataset: Dataset, model: type[models.Model], using: str) -> tuple[str, Any]:
-    """One query for all of the model's specs (their filters ORed), each row once, by pk."""
-    filters = [spec.filter for spec in dataset.specs if spec.model is model]
-    queryset = model._base_manager.using(using).all()
-    if all(filters):
-        queryset = queryset.filter(reduce(or_, (models.Q(**f) for f in filters)))
+def _select(dataset: Dataset, model: type[models.Model], using: str) -> tuple[str, Any] | None:
+    """One query for all of the model's specs (their filters ORed), each row once, by pk.
+
+    None when the filters select nothing.
+    """
+    selected = dataset.select(model, using)
     table = connections[using].ops.quote_name(model._meta.db_table)
     pk: Any = model._meta.pk
     column = connections[using].ops.quote_name(pk.column)
     where, params = "", ()
-    if queryset.query.where:
-        inner, params = queryset.values("pk").query.sql_with_params()
+    if selected is not None and selected.query.where:
+        try:
+            inner, params = selected.values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return None
         where = f" WHERE t.{column} IN ({inner})"
     return f"SELECT {json_object_sql(model, 't')} FROM {table} t{where} ORDER BY t.{column}", params

@@ -1,45 +1,45 @@
-"""The set-based load: pk maps, upserts, link tables and scoped deletions, all in SQL."""
+"""The set-based load of one dump: pk maps, upserts and link tables, all in SQL."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from functools import reduce
-from operator import or_
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import DatabaseError, connections, models
-from django.db.models.deletion import Collector, ProtectedError, RestrictedError
-from django.db.models.expressions import RawSQL
+from django.db import DatabaseError, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from tidemark_core import quote_identifier as q
 
-from .columns import m2m_fields, pk_column, pk_type, value_fields
-from .exceptions import LoadFailed, TooManyDeletions
+from .columns import column_type, m2m_fields, pk_column, pk_type, value_fields
+from .datasets import Dataset
+from .deleting import Deleter
+from .exceptions import LoadFailed
 from .report import SAMPLES, LoadResult
-from .specs import Dataset, Spec
+from .samples import describe, labels
+from .specs import Spec
 from .staging import SRC, Stager, m2m_column
 
 
 class Engine:
-    """Writes the staged rows of one load into the target tables.
+    """Writes the staged rows of one dump into the target tables.
 
     Args:
-        stager: The staging of this load (its tables and models).
+        stager: The staging of this dump (its tables and models).
         dataset: The target's own definition of the dataset (its filters are used).
         result: Collects the counts and samples.
-        max_delete: Abort when more rows than this would be deleted.
+        deleter: Deletes (and counts) the rows the load removes.
     """
 
     def __init__(
-        self, stager: Stager, dataset: Dataset, result: LoadResult, max_delete: int | None
+        self, stager: Stager, dataset: Dataset, result: LoadResult, deleter: Deleter
     ) -> None:
         self.stager = stager
         self.connection = stager.connection
         self.using = str(self.connection.alias)
         self.dataset = dataset
         self.result = result
-        self.max_delete = max_delete
+        self.deleter = deleter
         self.labels = stager.labels
         self.specs: dict[str, Spec] = {}
         for spec in dataset.specs:
@@ -47,9 +47,7 @@ class Engine:
         self.remapped: dict[str, bool] = {}
 
     def _sql(self, sql: str, params: Any = ()) -> Any:
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else cursor.rowcount
+        return self.stager.sql(sql, params)
 
     def _pk_target(self, model: type[models.Model]) -> str | None:
         pk: Any = model._meta.pk
@@ -78,6 +76,10 @@ class Engine:
     def _value(self, field: Any, joins: list[str]) -> str:
         ref = self._ref(field)
         column = f"s.{q(field.column)}"
+        kind = str(field.db_type(self.connection))
+        if column_type(field, self.connection) != kind:
+            # Staged wider (text, numeric) and checked to fit: the cast is exact.
+            column = f"{column}::{kind}"
         if ref is None:
             return column
         alias = f"r{len(joins)}"
@@ -117,13 +119,13 @@ class Engine:
             f"FROM {table} t2 WHERE t2.{pk} = x.dst) AS existed FROM (SELECT s.{SRC} AS src, "
             f"{dst} AS dst FROM {s} s {' '.join(joins)} ORDER BY s.{SRC} OFFSET 0) x"
         )
-        self._sql(f"CREATE UNIQUE INDEX ON {m} (src)")
         try:
+            self._sql(f"CREATE UNIQUE INDEX ON {m} (src)")
             self._sql(f"CREATE UNIQUE INDEX ON {m} (dst)")
         except DatabaseError as error:
             raise LoadFailed(
-                f"{label}: two dumped rows resolve to the same target row ({error}). "
-                "Is the 'identity' unique on the target?"
+                f"{label}: a dumped row matches several target rows, or two dumped rows the "
+                f"same one, by 'identity' ({error}). Make the identity unique on the target."
             ) from error
 
     def _new_pk(self, model: type[models.Model], unmatched: str = "TRUE") -> str:
@@ -203,7 +205,7 @@ class Engine:
             # Rows the dump lacks that hold its unique values go before the upsert, not
             # after it, as delete_missing would (only those inside a delete_missing filter).
             queryset = model._base_manager.using(self.using).filter(pk__in=sorted(clashing))
-            self.delete(queryset.filter(self._filter_q(deleting)), label)
+            self.deleter.rows(queryset.filter(self.deleter.filter_q(deleting)), label)
         movable: dict[str, Any] = {name: model._meta.get_field(name) for name in spec.defer_values}
         for fields in sets:
             for field in fields:
@@ -241,31 +243,52 @@ class Engine:
             f"SELECT count(*), ARRAY(SELECT dst::text FROM {m} WHERE NOT existed ORDER BY dst "
             f"LIMIT {SAMPLES}) FROM {m}"
         )
-        changed: list[Any] = []
-        updated = 0
+        entry = self.result.changes(label)
         if fields:
             mine = ", ".join(f"t.{c}" for c in columns)
             differs = f"ROW({mine}) IS DISTINCT FROM ROW({', '.join(values)})"
+            where = f"WHERE t.{pk} = m.dst AND m.existed AND {differs}"
             rows = self._sql(
                 f"SELECT m.dst::text {source} JOIN {table} t ON t.{pk} = m.dst "
                 f"WHERE m.existed AND {differs} ORDER BY m.dst LIMIT {SAMPLES}"
             )
-            changed = [row[0] for row in rows]
-        if changed:
-            assign = ", ".join(f"{c} = {v}" for c, v in zip(columns, values, strict=True))
-            updated = self._sql(
-                f"UPDATE {table} t SET {assign} {source} "
-                f"WHERE t.{pk} = m.dst AND m.existed AND {differs}"
-            )
-        created = self._sql(
+            if rows:
+                self._sample_updates(label, [row[0] for row in rows], values, source)
+                assign = ", ".join(f"{c} = {v}" for c, v in zip(columns, values, strict=True))
+                entry.updated = self._sql(f"UPDATE {table} t SET {assign} {source} {where}")
+        entry.created = self._sql(
             f"INSERT INTO {table} ({', '.join([pk, *columns])}) "
             f"SELECT {', '.join(['m.dst', *values])} {source} WHERE NOT m.existed ORDER BY m.dst"
         )
+        entry.unchanged = total - entry.created - entry.updated
+        named = labels(model, list(new), self.using, self.specs[label].identity)
+        entry.sample("created", list(named.values()))
+
+    def _sample_updates(self, label: str, pks: list[str], values: list[str], source: str) -> None:
+        """Sample rows about to be updated: their label now and the fields that change."""
+        model = self.labels[label]
+        table, pk = q(model._meta.db_table), pk_column(model)
+        fields = value_fields(model)
+        parts = [
+            f"t.{q(f.column)} IS DISTINCT FROM {v}, t.{q(f.column)}::text, ({v})::text"
+            for f, v in zip(fields, values, strict=True)
+        ]
+        rows = self._sql(
+            f"SELECT m.dst::text, {', '.join(parts)} {source} JOIN {table} t ON t.{pk} = m.dst "
+            "WHERE m.dst::text = ANY(%s) ORDER BY m.dst",
+            [pks],
+        )
+        named = labels(model, pks, self.using, self.specs[label].identity)
+        quoted = {f.name for f in fields if isinstance(f, models.CharField | models.TextField)}
         entry = self.result.changes(label)
-        entry.created, entry.updated = created, updated
-        entry.unchanged = total - created - updated
-        entry.sample("created", list(new))
-        entry.sample("updated", changed)
+        for row in rows:
+            changes = {
+                field.name: [row[3 * n + 2], row[3 * n + 3]]
+                for n, field in enumerate(fields)
+                if row[3 * n + 1]
+            }
+            entry.diffs[row[0]] = changes
+            entry.sample("updated", [f"{named[row[0]]} ({describe(changes, quoted)})"])
 
     def sync_links(self, label: str) -> None:
         """Make each dumped row's many-to-many links exactly the dumped ones."""
@@ -307,105 +330,29 @@ class Engine:
             )
             self.result.m2m[f"{label}.{field.name}"] = {"added": added, "removed": removed}
 
-    def _filter_q(self, specs: list[Spec]) -> models.Q:
-        return reduce(or_, (models.Q(**self._mapped_filter(spec)) for spec in specs))
 
-    def _mapped_filter(self, spec: Spec) -> dict[str, Any]:
-        lookups = dict(spec.filter)
-        for key, target in spec.delete_map:
-            value = lookups[key]
-            values = list(value) if isinstance(value, list | tuple | set) else [value]
-            rows = self._sql(
-                f"SELECT src::text, dst FROM {self.stager.table('m', target)} "
-                "WHERE src::text = ANY(%s)",
-                [[str(v) for v in values]],
-            )
-            found = dict(rows)
-            new = [found[str(v)] for v in values if str(v) in found]
-            lookups[key] = new if isinstance(value, list | tuple | set) else (new or [None])[0]
-        return lookups
+def finish(
+    connection: BaseDatabaseWrapper, models_: Iterable[type[models.Model]], plan: bool
+) -> None:
+    """Check the deferred constraints now and reset the sequences of the loaded tables.
 
-    def delete_missing(self, spec: Spec) -> None:
-        """Delete target rows inside the spec's filter that the dump lacks, with cascades."""
-        model = spec.model
-        lookups = self._mapped_filter(spec)
-        if any(lookups[key] in (None, []) for key, _ in spec.delete_map):
-            return
-        queryset = model._base_manager.using(self.using).filter(**lookups)
-        # NOT EXISTS is an anti-join; NOT IN degrades to a quadratic scan once the map
-        # outgrows work_mem.
-        table, pk = q(model._meta.db_table), pk_column(model)
-        missing = RawSQL(
-            f"NOT EXISTS (SELECT 1 FROM {self.stager.table('m', spec.label)} x "
-            f"WHERE x.dst = {table}.{pk})",
-            (),
-            output_field=models.BooleanField(),
-        )
-        queryset = queryset.filter(missing)
-        self.delete(queryset, spec.label)
-
-    def delete(self, queryset: models.QuerySet[Any], label: str) -> None:
-        """Delete through Django's collector (cascades honoured) after counting and sampling."""
-        collector = Collector(using=self.using, origin=queryset)
+    Raises:
+        LoadFailed: A loaded row references a row that is neither loaded nor on the target.
+    """
+    with connection.cursor() as cursor:
         try:
-            collector.collect(queryset)
-        except (ProtectedError, RestrictedError) as error:
-            blockers = ", ".join(
-                f"{obj._meta.label_lower} {obj.pk}" for obj in list(error.args[1])[:SAMPLES]
-            )
-            raise LoadFailed(
-                f"Deleting {label} rows the dump lacks is blocked by protected references "
-                f"from {blockers}. Include those rows in the dataset, or delete them first."
-            ) from None
-        counts: dict[str, int] = defaultdict(int)
-        samples: dict[str, list[str]] = defaultdict(list)
-        for model, instances in collector.data.items():
-            key = model._meta.label_lower
-            counts[key] += len(instances)
-            samples[key] += [f"{obj.pk}: {obj}" for obj in sorted(instances, key=_pk)[:SAMPLES]]
-        for fast in collector.fast_deletes:
-            if fast.model._meta.auto_created:
-                continue
-            key = fast.model._meta.label_lower
-            count = fast.count()
-            counts[key] += count
-            if count:
-                samples[key] += [f"{obj.pk}: {obj}" for obj in fast.order_by("pk")[:SAMPLES]]
-        total = sum(counts.values())
-        if self.max_delete is not None and self.result.deleted + total > self.max_delete:
-            raise TooManyDeletions(
-                f"The load would delete more than {self.max_delete} rows "
-                f"({self.result.deleted + total} so far, {label} and cascades); nothing was "
-                "changed. Check the plan (--plan) and raise --max-delete if that is intended."
-            )
-        for key, count in counts.items():
-            entry = self.result.changes(key)
-            kind = "deleted" if key == label else "cascaded"
-            setattr(entry, kind, getattr(entry, kind) + count)
-            entry.sample(kind, samples[key])
-        if total:
-            collector.delete()
-
-    def finish(self) -> None:
-        """Check the deferred constraints now and reset the sequences of the loaded tables."""
-        try:
-            self._sql("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         except DatabaseError as error:
             raise LoadFailed(
                 f"The loaded rows break a constraint: {error}. A row references a row that "
                 "is neither in the dump nor on the target; add its model to the dataset or "
                 "use 'ignore_missing_m2m'."
             ) from error
-        self._sql("SET CONSTRAINTS ALL DEFERRED")
-        if self.result.planned:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if plan:
             return  # setval() is not transactional: a plan must not move sequences
-        connection = connections[self.using]
-        for statement in connection.ops.sequence_reset_sql(no_style(), list(self.labels.values())):
-            self._sql(statement)
-
-
-def _pk(obj: models.Model) -> Any:
-    return obj.pk
+        for statement in connection.ops.sequence_reset_sql(no_style(), list(models_)):
+            cursor.execute(statement)
 
 
 def _is_text(field: Any) -> bool:

@@ -17,8 +17,24 @@ class UnknownDataset(DataSyncError):
     """No dataset of that name is defined by ``TIDEMARK_DATA_SYNC_DATASETS``."""
 
 
+class InvalidArguments(DataSyncError):
+    """A dataset's spec function refused the arguments it was given (``NAME:ARGS``)."""
+
+
 class InvalidDump(DataSyncError):
     """A dump file is garbled, truncated, tampered with or names something it may not."""
+
+
+class SignatureError(InvalidDump):
+    """A dump's signature is wrong, or missing where signatures are required."""
+
+
+class OutsideScope(InvalidDump):
+    """A dump holds rows that the receiving project's dataset does not select.
+
+    Every row a load writes must lie inside the receiver's own specs and filters, evaluated
+    on the target database, before the load (for rows that exist) and after it.
+    """
 
 
 class DatasetMismatch(DataSyncError):

@@ -1,27 +1,54 @@
-"""Loading a dump: refused before any write unless it is whole, untampered and allowed."""
+"""Loading dumps: refused before any write unless whole, untampered, allowed and in scope."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
-from tidemark_core import advisory_lock, applied_migrations, history_context, require_postgresql
+from tidemark_core import advisory_lock, history_context, require_postgresql
+from tidemark_core import quote_identifier as q
 
-from . import conf
+from . import conf, scope, signing
 from .columns import m2m_fields
-from .engine import Engine
-from .exceptions import DatasetMismatch, InvalidDump, LoadFailed, MissingMigrations
+from .datasets import Dataset
+from .deleting import Budget, Deleter
+from .engine import Engine, finish
+from .exceptions import InvalidDump, LoadFailed
+from .preflight import Requested, check_migrations, check_specs, target_dataset
 from .reader import Dump, Source, open_dump
 from .report import LoadResult
-from .specs import Dataset, get_dataset, parse_name
+from .signing import check_signature, checksum, new_digest
 from .staging import Progress, Stager
 
 LOAD_LOCK = "tidemark_data_sync.load"
 """The advisory lock serialising loads into one database."""
 
 _prefixes = itertools.count()
+
+
+@dataclass
+class Options:
+    """How one load runs (see `load`)."""
+
+    using: str = DEFAULT_DB_ALIAS
+    plan: bool = False
+    max_delete: int | None = None
+    ignorenonexistent: bool = False
+    progress: Progress | None = None
+
+
+@dataclass
+class _Part:
+    """One dump of a load, from its manifest to its writes."""
+
+    dump: Dump
+    dataset: Dataset
+    result: LoadResult
+    stager: Stager = field(init=False)
 
 
 def load(
@@ -31,15 +58,18 @@ def load(
     plan: bool = False,
     max_delete: int | None = None,
     ignorenonexistent: bool = False,
-    dataset: str | None = None,
+    dataset: Requested = None,
     progress: Progress | None = None,
 ) -> LoadResult:
     """Load a dump into the database `using`, all or nothing.
 
-    Before anything is written the dump's specs are compared with this project's own
-    definition of the dataset, the target's migrations with the source's, and (once the
-    objects are staged in temporary tables) the counts and SHA-256 with the manifest. Then
-    one transaction upserts every model, syncs many-to-many links, deletes what the
+    Before anything is written: the signature is verified (when signing keys are set),
+    the dump's specs are compared with this project's own definition of the dataset, the
+    target's migrations with the source's, and (once the objects are staged in temporary
+    tables) the counts and the SHA-256 over the objects and the manifest; every value must
+    fit its column exactly and every row appear once. Then one transaction upserts every
+    model, syncs many-to-many links, checks that every row of the dump lies inside the
+    dataset's filters on this database (before and after), deletes what the
     ``delete_missing`` specs' filters hold on the target and the dump lacks (reverse spec
     order, cascades honoured), checks the deferred constraints and resets sequences.
 
@@ -49,40 +79,59 @@ def load(
         plan: Compute every count and sample, then roll back: nothing is kept.
         max_delete: Abort (changing nothing) when more rows would be deleted.
         ignorenonexistent: Skip fields this project's models do not have.
-        dataset: ``"NAME[:ARGS]"``; required for a feincms3-data dump (which names none),
-            and checked against the manifest otherwise.
+        dataset: ``"NAME[:ARGS]"`` (required for a dump that names no dataset, checked
+            against the manifest otherwise), or a list of specs: the rows this load may
+            touch, for a dump of ad-hoc specs.
         progress: Called as ``progress(step, done, total)`` while reading.
 
     Returns:
         What changed (or, for a plan, would change).
 
     Raises:
-        InvalidDump: The file is garbled, truncated, tampered with or names a model
-            outside the dataset.
+        InvalidDump: The file is garbled, truncated, tampered with, holds a value that
+            does not fit its column or a row twice, or names a model outside the dataset.
+        SignatureError: The signature is wrong, or missing where it is required.
+        OutsideScope: A row of the dump lies outside the dataset on this database.
         DatasetMismatch: The dump's specs differ from this project's definition.
+        InvalidArguments: The dataset's spec function refused the dump's arguments.
         MissingMigrations: The target lacks migrations the source had.
         TooManyDeletions: More than `max_delete` rows would be deleted.
         LoadFailed: The database rejected the data.
     """
-    require_postgresql(using, feature="load_dataset")
-    dump = open_dump(source)
-    target = _target_dataset(dump, dataset)
-    _check_specs(dump.manifest["specs"], target)
-    if not dump.legacy:
-        _check_migrations(dump.manifest["migrations"], using)
-    result = LoadResult(target.name, target.args, using, planned=plan)
-    try:
-        with (
-            advisory_lock(LOAD_LOCK, using=using, timeout=conf.lock_timeout()),
-            history_context(command="load_dataset", dataset=target.name, args=target.args),
-            transaction.atomic(using=using),
-        ):
-            _run(dump, target, result, using, max_delete, ignorenonexistent, progress)
-            if plan:
-                transaction.set_rollback(True, using=using)
-    except DatabaseError as error:
-        raise LoadFailed(f"The database {using!r} rejected the dump: {error}") from error
+    options = Options(using, plan, max_delete, ignorenonexistent, progress)
+    [result] = run([source], options, dataset)
     return result
+
+
+def load_many(
+    sources: Sequence[Source],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    plan: bool = False,
+    max_delete: int | None = None,
+    ignorenonexistent: bool = False,
+    dataset: Requested = None,
+    progress: Progress | None = None,
+) -> list[LoadResult]:
+    """Load several dumps in order, in one transaction: all of them or nothing.
+
+    Every dump gets every check of `load` (all of them are read and checked before the
+    first is written); `max_delete` counts the deletions of all of them together.
+
+    Args:
+        sources: The dumps, in the order they are applied.
+        using: The target database alias.
+        plan: Compute every count and sample, then roll back.
+        max_delete: Abort (changing nothing) when more rows would be deleted in all.
+        ignorenonexistent: Skip fields this project's models do not have.
+        dataset: As for `load`, for every dump.
+        progress: Called as ``progress(step, done, total)`` while reading.
+
+    Returns:
+        One result per dump, in order.
+    """
+    options = Options(using, plan, max_delete, ignorenonexistent, progress)
+    return run(sources, options, dataset)
 
 
 def plan(source: Source, **options: Any) -> LoadResult:
@@ -90,95 +139,93 @@ def plan(source: Source, **options: Any) -> LoadResult:
     return load(source, plan=True, **options)
 
 
-def _target_dataset(dump: Dump, name_args: str | None) -> Dataset:
-    if dump.legacy:
-        if not name_args:
-            raise DatasetMismatch(
-                "A feincms3-data dump names no dataset: pass the dataset it was dumped from "
-                "(--dataset NAME[:ARGS]) so its specs can be checked against this project's."
-            )
-        return get_dataset(*parse_name(name_args))
-    name, args = dump.manifest["dataset"], dump.manifest["args"]
-    if name_args is not None and parse_name(name_args) != (name, args):
-        raise DatasetMismatch(
-            f"The dump holds dataset {name}:{args}, not {name_args}; nothing was loaded."
-        )
-    return get_dataset(name, args)
+def run(
+    sources: Iterable[Source],
+    options: Options,
+    dataset: Requested,
+    *,
+    trust: bool = False,
+    context: dict[str, Any] | None = None,
+) -> list[LoadResult]:
+    """Load `sources` in one transaction (what `load`, `load_many`, `sync` share).
+
+    Args:
+        sources: The dumps.
+        options: How to load them.
+        dataset: What they may touch (see `load`).
+        trust: Take a dump's own specs when it names no dataset and `dataset` is None.
+        context: The history context of the load (default: ``load_dataset``'s).
+    """
+    using = options.using
+    require_postgresql(using, feature="load_dataset")
+    keys = signing.settings()
+    parts = [_open(source, dataset, options, trust, keys) for source in sources]
+    if context is None:
+        context = {"command": "load_dataset", "database": using, **_named(parts)}
+    budget = Budget(options.max_delete)
+    try:
+        with (
+            advisory_lock(LOAD_LOCK, using=using, timeout=conf.lock_timeout()),
+            history_context(**context),
+            transaction.atomic(using=using),
+        ):
+            for part in parts:
+                _stage(part, options)
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for part in parts:
+                _apply(part, budget)
+            models = {m for part in parts for m in part.stager.labels.values()}
+            finish(connections[using], models, options.plan)
+            with connections[using].cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {_tables(parts)}")
+            if options.plan:
+                transaction.set_rollback(True, using=using)
+    except DatabaseError as error:
+        raise LoadFailed(f"The database {using!r} rejected the dump: {error}") from error
+    return [part.result for part in parts]
 
 
-def _file_flags(spec: Any) -> dict[str, Any]:
-    if not isinstance(spec, dict) or not isinstance(spec.get("model"), str):
-        raise InvalidDump(f"The dump holds a malformed spec: {spec!r}.")
-    delete = spec.get("delete_missing", False)
-    if isinstance(delete, dict):
-        delete = {"map": [[str(k), str(m).lower()] for k, m in delete.get("map", [])]}
-
-    def names(key: str) -> list[str]:
-        value = spec.get(key) or []
-        return [value] if isinstance(value, str) else [str(item) for item in value]
-
-    return {
-        "model": spec["model"].lower(),
-        "delete_missing": delete,
-        "ignore_missing_m2m": sorted(names("ignore_missing_m2m")),
-        "save_as_new": spec.get("save_as_new", False),
-        "defer_values": sorted(names("defer_values")),
-        "identity": names("identity"),
-    }
+def _named(parts: list[_Part]) -> dict[str, Any]:
+    if len(parts) == 1:
+        return {"dataset": parts[0].dataset.name, "args": parts[0].dataset.args}
+    return {"datasets": [part.dataset.title for part in parts]}
 
 
-def _check_specs(file_specs: list[Any], target: Dataset) -> None:
-    """Refuse a dump whose specs are not exactly the target's own (models and flags)."""
-    theirs = [_file_flags(spec) for spec in file_specs]
-    ours = [spec.flags() for spec in target.specs]
-    if theirs == ours:
-        return
-    if len(theirs) != len(ours):
-        difference = (
-            f"the dump has {len(theirs)} specs ({', '.join(s['model'] for s in theirs)}), "
-            f"this project {len(ours)} ({', '.join(s['model'] for s in ours)})"
-        )
-    else:
-        number, mine, other = next(
-            (i, a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=True), 1) if a != b
-        )
-        keys = [key for key in mine if mine[key] != other.get(key)]
-        difference = f"spec {number} differs in {', '.join(keys)}: dump {other}, project {mine}"
-    raise DatasetMismatch(
-        f"The dump's specs do not match this project's definition of dataset "
-        f"{target.name!r}: {difference}. A dump may only touch what the receiving project "
-        "allows; nothing was loaded."
+def _open(
+    source: Source,
+    requested: Requested,
+    options: Options,
+    trust: bool,
+    keys: tuple[tuple[str, ...], bool],
+) -> _Part:
+    """Read the manifest and make every check that needs no object line."""
+    dump = open_dump(source)
+    signature = check_signature(None if dump.legacy else dump.manifest, *keys)
+    target = target_dataset(dump, requested, options.using, trust=trust)
+    check_specs(dump.manifest["specs"], target)
+    if not dump.legacy:
+        check_migrations(dump.manifest["migrations"], options.using)
+    result = LoadResult(
+        target.name, target.args, options.using, planned=options.plan, signature=signature
     )
+    return _Part(dump, target, result)
 
 
-def _check_migrations(source: dict[str, list[str]], using: str) -> None:
-    applied = applied_migrations(using)
-    missing = [(app, name) for app, names in sorted(source.items()) for name in names]
-    missing = [key for key in missing if key not in applied]
-    if missing:
-        raise MissingMigrations(missing, using)
-
-
-def _run(
-    dump: Dump,
-    dataset: Dataset,
-    result: LoadResult,
-    using: str,
-    max_delete: int | None,
-    ignorenonexistent: bool,
-    progress: Progress | None,
-) -> None:
-    connection = connections[using]
-    labels = {model._meta.label_lower: model for model in dataset.models}
-    stager = Stager(
-        connection,
+def _stage(part: _Part, options: Options) -> None:
+    """Copy the object lines into temporary tables and check them whole."""
+    labels = {model._meta.label_lower: model for model in part.dataset.models}
+    stager = part.stager = Stager(
+        connections[options.using],
         f"tm_{next(_prefixes)}",
         labels,
-        ignorenonexistent=ignorenonexistent,
-        progress=progress,
+        ignorenonexistent=options.ignorenonexistent,
+        progress=options.progress,
     )
-    counts = None if dump.legacy else dump.manifest["counts"]
-    digest = stager.copy(dump, sum(counts.values()) if counts else None)
+    manifest = part.dump.manifest
+    counts = None if part.dump.legacy else manifest["counts"]
+    digest = new_digest()
+    stager.copy(part.dump, digest, sum(counts.values()) if counts else None)
     if counts is not None:
         expected = {label: counts.get(label, 0) for label in labels}
         if stager.counts != expected or set(counts) - set(labels):
@@ -186,37 +233,49 @@ def _run(
                 f"The dump is truncated or altered: its manifest counts {counts}, "
                 f"the file holds {stager.counts}."
             )
-        if digest != dump.manifest["sha256"]:
+        if checksum(digest, manifest) != manifest["sha256"]:
             raise InvalidDump(
                 "The dump's checksum does not match its manifest: the file was altered or "
                 "damaged after it was written. Nothing was loaded."
             )
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    engine = Engine(stager, dataset, result, max_delete)
     for label in labels:
-        result.changes(label)
+        part.result.changes(label)
         stager.split(label)
+    identities = {spec.label: spec for spec in part.dataset.specs if spec.identity}
+    for label, spec in identities.items():
+        fields: list[Any] = [spec.model._meta.get_field(name) for name in spec.identity]
+        what = f"the same identity ({', '.join(spec.identity)})"
+        stager.require_unique(label, [q(field.column) for field in fields], what)
+
+
+def _apply(part: _Part, budget: Budget) -> None:
+    """Write one staged dump: maps, scope, upserts, links, scope again, deletions."""
+    stager, labels = part.stager, part.stager.labels
+    deleter = Deleter(stager, part.result, budget)
+    engine = Engine(stager, part.dataset, part.result, deleter)
     for label in engine.order():
         engine.build_map(label)
     for label in labels:
+        scope.check(engine, label, before=True)
         engine.check_siblings(label)
     for label in labels:
         engine.prepare_uniques(label)
         engine.upsert(label)
     for label in labels:
         engine.sync_links(label)
-    for spec in reversed(dataset.specs):
+    for label in labels:
+        scope.check(engine, label, before=False)
+    for spec in reversed(part.dataset.specs):
         if spec.delete_missing:
-            engine.delete_missing(spec)
-    engine.finish()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_tables(stager)}")
+            deleter.missing(spec)
 
 
-def _tables(stager: Stager) -> str:
-    names = [stager.table("raw")]
-    for label, model in stager.labels.items():
-        names += [stager.table("s", label), stager.table("m", label)]
-        names += [stager.table(f"l{field.name}", label) for field in m2m_fields(model)]
+def _tables(parts: list[_Part]) -> str:
+    names = []
+    for part in parts:
+        stager = part.stager
+        names.append(stager.table("raw"))
+        for label, model in stager.labels.items():
+            names += [stager.table("s", label), stager.table("m", label)]
+            names += [stager.table(f"l{field.name}", label) for field in m2m_fields(model)]
     return ", ".join(names)

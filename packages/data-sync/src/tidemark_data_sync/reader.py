@@ -35,6 +35,15 @@ class Dump:
     lines: Iterator[tuple[int, bytes]]
     legacy: bool
 
+    def where(self, *numbers: int) -> str:
+        """Where objects are: ``Line 5``, ``Lines 5 and 9``, or, in a feincms3-data dump
+        (one document), ``Object 4 of the feincms3-data dump``."""
+        listed = " and ".join(str(number) for number in numbers)
+        plural = "s" if len(numbers) > 1 else ""
+        if self.legacy:
+            return f"Object{plural} {listed} of the feincms3-data dump"
+        return f"Line{plural} {listed}"
+
 
 def _raw_lines(source: Source) -> Iterator[bytes]:
     if isinstance(source, str | os.PathLike):
@@ -120,6 +129,8 @@ def _check_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
             raise InvalidDump(f"The dump's manifest lacks {key!r} (a {kind.__name__}).")
     if not _SHA256.fullmatch(manifest["sha256"]):
         raise InvalidDump("The dump's manifest has a malformed 'sha256'.")
+    if not isinstance(manifest.get("signature", ""), str):
+        raise InvalidDump("The dump's manifest has a malformed 'signature'.")
     counts_ok = all(
         isinstance(k, str) and isinstance(v, int) and v >= 0 for k, v in manifest["counts"].items()
     )

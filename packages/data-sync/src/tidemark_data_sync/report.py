@@ -22,7 +22,10 @@ class ModelChanges:
             the dump lacks them.
         cascaded: Rows deleted by the ORM's cascades from those deletions.
         samples: Up to five example rows per kind ("created", "updated", "deleted",
-            "cascaded"), as ``"pk: str(row)"`` or pks.
+            "cascaded"), as ``"pk: str(row)"`` (or the row's identity values); updated
+            rows also name the fields that change, ``"3: Kettle (name: 'Kettle' → 'Hammer')"``.
+        diffs: For the sampled updated rows, by pk: field → ``[old, new]``, as PostgreSQL
+            prints the values (None for NULL).
     """
 
     model: str
@@ -32,9 +35,12 @@ class ModelChanges:
     deleted: int = 0
     cascaded: int = 0
     samples: dict[str, list[str]] = field(default_factory=dict)
+    diffs: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
 
     def sample(self, kind: str, values: list[str]) -> None:
         """Add example rows for `kind`, keeping at most five."""
+        if not values:
+            return
         known = self.samples.setdefault(kind, [])
         known.extend(value for value in values if value not in known)
         del known[SAMPLES:]
@@ -45,12 +51,14 @@ class LoadResult:
     """The outcome of `load()` or `plan()`.
 
     Attributes:
-        dataset: The dataset's name.
+        dataset: The dataset's name (``""`` for specs given in Python).
         args: The dataset's arguments.
         database: The target database alias.
         planned: True for a plan: nothing was written.
         models: The changes per model, in spec order (cascade-only models last).
         m2m: Links added and removed per many-to-many field (``app.model.field``).
+        signature: ``"verified"``, ``"unsigned"``, or ``"not checked"`` (signed, but this
+            project has no signing keys).
     """
 
     dataset: str
@@ -59,6 +67,7 @@ class LoadResult:
     planned: bool
     models: dict[str, ModelChanges] = field(default_factory=dict)
     m2m: dict[str, dict[str, int]] = field(default_factory=dict)
+    signature: str = "unsigned"
 
     def changes(self, label: str) -> ModelChanges:
         """The entry of the model `label`, created on first use."""
@@ -78,6 +87,18 @@ class LoadResult:
             or any(sum(counts.values()) for counts in self.m2m.values())
         )
 
+    @property
+    def name(self) -> str:
+        """``NAME:ARGS`` (``NAME`` without arguments), or ``ad-hoc specs``."""
+        if not self.dataset:
+            return "ad-hoc specs"
+        return f"{self.dataset}:{self.args}" if self.args else self.dataset
+
+    @property
+    def title(self) -> str:
+        """``Dataset 'NAME:ARGS'``, or ``Ad-hoc specs``."""
+        return f"Dataset {self.name!r}" if self.dataset else "Ad-hoc specs"
+
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data (what ``--json`` prints)."""
         return {
@@ -86,15 +107,25 @@ class LoadResult:
             "database": self.database,
             "planned": self.planned,
             "changed": self.changed,
+            "signature": self.signature,
             "models": [asdict(item) for item in self.models.values()],
             "m2m": self.m2m,
         }
 
     def render(self) -> str:
-        """A table of the counts followed by the samples, for people."""
-        name = f"{self.dataset}:{self.args}" if self.args else self.dataset
+        """A table of the counts followed by the samples, for people.
+
+        A load that changes nothing is one line saying so.
+        """
+        if not self.changed:
+            return (
+                f"{self.title} in database {self.database!r}: nothing to change, the target "
+                "already matches the dump.\n"
+            )
         verb = "would change (plan, nothing written)" if self.planned else "changed"
-        lines = [f"Dataset {name!r} {verb} in database {self.database!r}:"]
+        signed = {"verified": " (signature verified)", "not checked": " (signature not checked)"}
+        signature = signed.get(self.signature, "")
+        lines = [f"{self.title}{signature} {verb} in database {self.database!r}:"]
         width = max([len(label) for label in self.models] + [5])
         columns = ("created", "updated", "unchanged", "deleted", "cascaded")
         lines.append(f"  {'model':<{width}}  " + "  ".join(f"{c:>9}" for c in columns))
@@ -102,10 +133,13 @@ class LoadResult:
             counts = "  ".join(f"{getattr(item, c):>9}" for c in columns)
             lines.append(f"  {label:<{width}}  {counts}")
         for label, links in self.m2m.items():
-            lines.append(f"  {label}: {links['added']} links added, {links['removed']} removed")
+            if links["added"] or links["removed"]:
+                added, removed = links["added"], links["removed"]
+                lines.append(f"  {label}: {added} links added, {removed} removed")
         for label, item in self.models.items():
             for kind, values in item.samples.items():
-                lines.append(f"  {kind} {label}: " + "; ".join(values))
-        if not self.changed:
-            lines.append("  Nothing to change: the target already matches the dump.")
+                if kind == "updated":
+                    lines += [f"  updated {label} {value}" for value in values]
+                else:
+                    lines.append(f"  {kind} {label}: " + "; ".join(values))
         return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Datasets and specs: what a dataset is, validated, and the helpers that build specs."""
+"""Specs: one model's rows and how to load them, validated, and the helpers that build them."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils.module_loading import import_string
 
-from . import conf
-from .exceptions import InvalidSpec, UnknownDataset
+from .exceptions import InvalidSpec
 
 SPEC_KEYS = frozenset(
     {
@@ -135,12 +133,17 @@ def _subclasses(cls: type[models.Model]) -> Iterator[type[models.Model]]:
         yield from _subclasses(sub)
 
 
+def unknown_keys(spec: Mapping[str, Any]) -> list[str]:
+    """The keys of `spec` that no spec may have, sorted."""
+    return sorted(set(spec) - SPEC_KEYS)
+
+
 def _check_keys(spec: Mapping[str, Any]) -> None:
     if not isinstance(spec, Mapping):
         raise InvalidSpec(f"A spec must be a dict, not {spec!r}.")
     if "model" not in spec:
         raise InvalidSpec(f"The spec {spec!r} has no 'model' key; name the model as 'app.model'.")
-    unknown = sorted(set(spec) - SPEC_KEYS)
+    unknown = unknown_keys(spec)
     if unknown:
         raise InvalidSpec(
             f"The spec for {spec['model']!r} has unknown keys {unknown}; "
@@ -183,63 +186,66 @@ def normalize_spec(spec: Mapping[str, Any]) -> Spec:
     _check_keys(spec)
     model = _resolve_model(spec["model"])
     label = model._meta.label_lower
-    lookups = _filter(spec, model, label)
-    delete, delete_map = _delete_missing(spec, lookups, label)
-    m2m, defer, identity = _field_lists(spec, model, label)
+    lookups = _filter(model, spec.get("filter") or {}, label)
+    delete = spec.get("delete_missing", False)
+    m2m = _names(spec, "ignore_missing_m2m", label)
+    defer = _names(spec, "defer_values", label)
+    identity = _names(spec, "identity", label)
+    _check_fields(model, label, m2m, defer, identity)
+    save_as_new = spec.get("save_as_new", False)
+    _check_save_as_new(model, label, save_as_new, identity)
     return Spec(
         model=model,
         filter=lookups,
-        delete_missing=delete,
-        delete_map=delete_map,
+        delete_missing=bool(delete),
+        delete_map=_delete_map(delete, lookups, label),
         ignore_missing_m2m=m2m,
-        save_as_new=_save_as_new(spec, model, identity, label),
+        save_as_new=save_as_new,
         defer_values=defer,
         identity=identity,
     )
 
 
-def _filter(spec: Mapping[str, Any], model: type[models.Model], label: str) -> dict[str, Any]:
-    lookups = spec.get("filter") or {}
+def _filter(model: type[models.Model], lookups: Any, label: str) -> dict[str, Any]:
     if not isinstance(lookups, Mapping):
         raise InvalidSpec(f"{label}: 'filter' must be a dict of lookups, not {lookups!r}.")
     try:
         str(model._base_manager.filter(**lookups).query)
+    except EmptyResultSet:
+        pass  # a filter such as pk__in=[] selects no rows, on both sides
     except (FieldError, FieldDoesNotExist, ValueError, TypeError) as error:
         raise InvalidSpec(f"{label}: invalid filter {dict(lookups)!r}: {error}") from None
     return dict(lookups)
 
 
-def _delete_missing(
-    spec: Mapping[str, Any], lookups: Mapping[str, Any], label: str
-) -> tuple[bool, tuple[tuple[str, str], ...]]:
-    delete = spec.get("delete_missing", False)
+def _delete_map(delete: Any, lookups: dict[str, Any], label: str) -> tuple[tuple[str, str], ...]:
     if isinstance(delete, bool):
-        return delete, ()
+        return ()
+    pairs = delete.get("map") if isinstance(delete, Mapping) else None
     if not isinstance(delete, Mapping):
         raise InvalidSpec(f"{label}: 'delete_missing' must be True, False or a map dict.")
-    pairs = delete.get("map")
     if set(delete) != {"map"} or not isinstance(pairs, list | tuple):
         raise InvalidSpec(
             f"{label}: 'delete_missing' is True or {{'map': [(filter key, model), ...]}}."
         )
-    delete_map: tuple[tuple[str, str], ...] = ()
+    result: tuple[tuple[str, str], ...] = ()
     for pair in pairs:
         if not isinstance(pair, list | tuple) or len(pair) != 2 or pair[0] not in lookups:
             raise InvalidSpec(
                 f"{label}: each 'delete_missing' map entry is (filter key, model label) "
                 f"and its key must be in the filter; got {pair!r}."
             )
-        delete_map += ((str(pair[0]), _resolve_model(pair[1])._meta.label_lower),)
-    return True, delete_map
+        result += ((str(pair[0]), _resolve_model(pair[1])._meta.label_lower),)
+    return result
 
 
-def _field_lists(
-    spec: Mapping[str, Any], model: type[models.Model], label: str
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """``ignore_missing_m2m``, ``defer_values`` and ``identity``, each field checked."""
-    m2m = _names(spec, "ignore_missing_m2m", label)
-    defer = _names(spec, "defer_values", label)
-    identity = _names(spec, "identity", label)
+def _check_fields(
+    model: type[models.Model],
+    label: str,
+    m2m: tuple[str, ...],
+    defer: tuple[str, ...],
+    identity: tuple[str, ...],
+) -> None:
     for name in m2m:
         if not _field(model, name, label).many_to_many:
             raise InvalidSpec(f"{label}: 'ignore_missing_m2m' names {name!r}, not a m2m field.")
@@ -253,13 +259,11 @@ def _field_lists(
             raise InvalidSpec(
                 f"{label}: 'defer_values' takes text or nullable fields; {name!r} is neither."
             )
-    return m2m, defer, identity
 
 
-def _save_as_new(
-    spec: Mapping[str, Any], model: type[models.Model], identity: tuple[str, ...], label: str
-) -> bool:
-    save_as_new = spec.get("save_as_new", False)
+def _check_save_as_new(
+    model: type[models.Model], label: str, save_as_new: Any, identity: tuple[str, ...]
+) -> None:
     if not isinstance(save_as_new, bool):
         raise InvalidSpec(f"{label}: 'save_as_new' must be True or False.")
     pk = model._meta.pk
@@ -271,7 +275,6 @@ def _save_as_new(
             f"{label}: 'save_as_new' needs an auto-incrementing primary key; "
             f"{pk.name!r} is a {type(pk).__name__}."
         )
-    return save_as_new
 
 
 def _field(model: type[models.Model], name: str, label: str) -> Any:
@@ -313,71 +316,3 @@ def normalize_specs(specs: Iterable[Mapping[str, Any]]) -> list[Spec]:
                     "'save_as_new' model of this dataset."
                 )
     return result
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A resolved dataset: its name, arguments, validated specs and mappers."""
-
-    name: str
-    args: str
-    specs: list[Spec]
-    mappers: Mappers
-
-    @property
-    def models(self) -> list[type[models.Model]]:
-        """The models of the specs, each once, in spec order."""
-        return list(dict.fromkeys(spec.model for spec in self.specs))
-
-
-def datasets() -> dict[str, Any]:
-    """The project's datasets: ``TIDEMARK_DATA_SYNC_DATASETS`` imported and called.
-
-    Raises:
-        UnknownDataset: The setting is missing or does not name a callable returning a dict.
-    """
-    path = conf.datasets_path()
-    if not path:
-        raise UnknownDataset(
-            f"No datasets are defined: set {conf.DATASETS_SETTING} to the dotted path of a "
-            "callable returning {name: {'specs': callable(args) -> [spec, ...]}}."
-        )
-    try:
-        factory = import_string(path)
-    except ImportError as error:
-        raise UnknownDataset(
-            f"{conf.DATASETS_SETTING}={path!r} cannot be imported: {error}"
-        ) from None
-    result = factory()
-    if not isinstance(result, Mapping):
-        raise UnknownDataset(
-            f"{path}() must return a dict of datasets, not {type(result).__name__}."
-        )
-    return dict(result)
-
-
-def parse_name(name_args: str) -> tuple[str, str]:
-    """Split ``"NAME:ARGS"`` into its name and argument string."""
-    name, _sep, args = name_args.partition(":")
-    return name, args
-
-
-def get_dataset(name: str, args: str = "") -> Dataset:
-    """Resolve the dataset `name` with `args` into validated specs.
-
-    Raises:
-        UnknownDataset: No such dataset (the message lists the defined ones).
-        InvalidSpec: The definition or one of its specs is invalid.
-    """
-    defined = datasets()
-    if name not in defined:
-        raise UnknownDataset(
-            f"Unknown dataset {name!r}; defined: {', '.join(sorted(defined)) or 'none'}."
-        )
-    entry = defined[name]
-    if not isinstance(entry, Mapping) or not callable(entry.get("specs")):
-        raise InvalidSpec(f"Dataset {name!r} must be a dict with a callable 'specs'.")
-    mappers = entry.get("mappers") or {}
-    if not isinstance(mappers, Mapping) or not all(callable(m) for m in mappers.values()):
-        raise InvalidSpec(f"Dataset {name!r}: 'mappers' must map model labels to callables.")
-    return Dataset(name, args, normalize_specs(entry["specs"](args)), mappers)

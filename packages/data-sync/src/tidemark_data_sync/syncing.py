@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .dumping import iter_dump
+from .datasets import Dataset
+from .dumping import DatasetLike, iter_dump
 from .exceptions import DataSyncError
-from .loading import load
+from .loading import Options, run
 from .report import LoadResult
-from .specs import get_dataset, parse_name
+from .staging import Progress
 
 
-def sync(dataset: str, *, source: str, target: str, **options: Any) -> LoadResult:
+def sync(
+    dataset: DatasetLike,
+    *,
+    source: str,
+    target: str,
+    plan: bool = False,
+    max_delete: int | None = None,
+    progress: Progress | None = None,
+) -> LoadResult:
     """Dump `dataset` from the database `source` and load it into `target`.
 
     The dump streams straight into the load (through a temporary file, never memory), and
-    the load runs every check a file would get.
+    the load runs every check a file would get. A dataset given by name is resolved on each
+    side, its spec function running against that side's database. With `tidemark_history`
+    installed, the changed rows' history context is ``{"command": "sync_dataset", "source":
+    ..., "target": ..., "dataset": ..., "args": ...}``.
 
     Args:
-        dataset: ``"NAME"`` or ``"NAME:ARGS"``.
+        dataset: ``"NAME"`` or ``"NAME:ARGS"``, or a list of specs.
         source: The database alias to read.
         target: The database alias to write.
-        **options: `load()` options: ``plan``, ``max_delete``, ``progress``.
+        plan: Compute every count and sample in `target`, then roll back.
+        max_delete: Abort (changing nothing) when more rows would be deleted.
+        progress: Called as ``progress(step, done, total)`` while reading.
 
     Returns:
         What changed in `target` (or would change, for a plan).
@@ -33,5 +45,18 @@ def sync(dataset: str, *, source: str, target: str, **options: Any) -> LoadResul
         raise DataSyncError(
             f"The source and the target are the same database ({source!r}); nothing to sync."
         )
-    resolved = get_dataset(*parse_name(dataset))
-    return load(iter_dump(resolved, using=source), using=target, **options)
+    lines = iter_dump(dataset, using=source)
+    options = Options(target, plan, max_delete, False, progress)
+    # A name is resolved again for the target, so that its spec function reads the target.
+    name, _sep, args = dataset.partition(":") if isinstance(dataset, str) else ("", "", "")
+    if isinstance(dataset, Dataset):
+        name, args = dataset.name, dataset.args
+    context = {
+        "command": "sync_dataset",
+        "source": source,
+        "target": target,
+        "dataset": name,
+        "args": args,
+    }
+    [result] = run([lines], options, dataset, context=context)
+    return result

@@ -88,6 +88,7 @@ class Rollback(models.Model):
         models.DO_NOTHING,
         null=True,
         db_constraint=False,
+        db_index=False,
         related_name="rollbacks",
         help_text="Its entry in the run journal.",
     )

@@ -32,6 +32,7 @@ from tidemark_core.plan import REVERSE_ADVICE
 
 from . import conf
 from .exceptions import ApplyMigrationsError, ReleaseNotRecorded
+from .lint.gate import refuse_unsafe
 from .restore import (
     RESOLVE_ADVICE,
     Callback,
@@ -156,6 +157,7 @@ def apply_migrations(
     progress_callback: Callback | None = None,
     lock_timeout: float | None = None,
     save_release: SaveRelease | None = None,
+    lint: bool = False,
 ) -> ApplyResult:
     """Migrate like ``migrate``; on any failure, SIGINT or SIGTERM, restore the start.
 
@@ -191,6 +193,8 @@ def apply_migrations(
             setting ``TIDEMARK_MIGRATION_LOCK_TIMEOUT``).
         save_release: After a successful run, record the release under the same lock
             (with tidemark_migration_state installed). It is checked before anything runs.
+        lint: Lint the migrations the plan applies, as one release (see
+            `lint_migrations`), and refuse the run when the linter finds an error.
 
     Returns:
         What was done (or planned).
@@ -201,6 +205,7 @@ def apply_migrations(
         PlanError: The target cannot be worked out (see `target_applied_set`), or
             `atomic` was asked for a non-atomic migration; nothing ran.
         LockNotAcquired: Another process holds the migration lock; nothing ran.
+        UnsafeMigrationsError: With `lint`, the linter found errors; nothing ran.
         ReleaseNotRecorded: `save_release` cannot be honoured (nothing ran), or saving
             failed after a successful run (the message says how to save by hand).
         ApplyMigrationsError: A migration failed, the run was interrupted or it lost its
@@ -217,7 +222,7 @@ def apply_migrations(
     ):
         refuse_unresolved(using, advice=RESOLVE_ADVICE)
         result = _planned(app_label, migration_name, using, atomic)
-        result.refusal = _refusal(result, allow_irreversible, raising=not dry_run)
+        result.refusal = _refusal(result, allow_irreversible, lint, raising=not dry_run)
         if dry_run:
             return result
         run = OpenRun.begin(result.plan, lock=lock, command="apply_migrations", atomic=atomic)
@@ -248,7 +253,9 @@ def _planned(
     return ApplyResult(using, start, target, plan, start, atomic=atomic, last_migration=last)
 
 
-def _refusal(result: ApplyResult, allow_irreversible: bool, *, raising: bool) -> str | None:
+def _refusal(
+    result: ApplyResult, allow_irreversible: bool, lint: bool, *, raising: bool
+) -> str | None:
     """Why the run must not start (raised, or returned for a dry run), or None."""
     try:
         if result.atomic:
@@ -263,6 +270,10 @@ def _refusal(result: ApplyResult, allow_irreversible: bool, *, raising: bool) ->
                 "failure after them cannot be fully rolled back (or --atomic, to run the "
                 "plan in one transaction).",
             )
+        if lint:
+            # Every statement of the run gets the lock timeout of the settings (PG100).
+            timeout = conf.statement_limits().lock_timeout is not None
+            refuse_unsafe(result.plan, result.using, lock_timeout=timeout)
     except TidemarkError as error:
         if raising:
             raise

@@ -20,6 +20,23 @@ MAX_RELEASES = Setting(
 )
 
 
+def _baseline(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("not a dict")
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()):
+        raise ValueError("keys and values must be non-empty strings")
+    return dict(value)
+
+
+LINT_BASELINE: Setting[dict[str, str]] = Setting(
+    "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE",
+    {},
+    _baseline,
+    "a dict of app label to migration name, e.g. {'shop': '0042_order_total'}",
+    "tidemark_smooth_migrations.E002",
+)
+
+
 def optional_seconds(value: Any) -> float | None:
     """A duration in seconds, or None for no limit (0 means no limit too)."""
     return None if value is None else (seconds(value) or None)
@@ -52,7 +69,13 @@ LOCK_RETRIES = Setting(
 )
 """How many times a migration that hit the lock timeout is tried in all. Default: 5."""
 
-SETTINGS = (MAX_RELEASES, STATEMENT_LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_RETRIES)
+SETTINGS = (
+    MAX_RELEASES,
+    LINT_BASELINE,
+    STATEMENT_LOCK_TIMEOUT,
+    STATEMENT_TIMEOUT,
+    LOCK_RETRIES,
+)
 """Every setting of the app, checked by ``manage.py check``."""
 
 
@@ -65,6 +88,16 @@ def max_releases() -> int:
     N+2, so the check fails once a second saved release still has it.
     """
     return MAX_RELEASES.value()
+
+
+def lint_baseline() -> dict[str, str]:
+    """``TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE`` (default ``{}``).
+
+    Per app label, the last migration deployed before the project adopted the linter: that
+    migration and every earlier one of its app are not linted, e.g.
+    ``{"shop": "0042_order_total"}``.
+    """
+    return LINT_BASELINE.value()
 
 
 def statement_limits() -> StatementLimits:

@@ -75,3 +75,20 @@ class ReleaseNotRecorded(TidemarkError):
     releases, an unknown commit, an empty tag), or after a successful run when saving
     failed; the message then says how to save it by hand.
     """
+
+
+class LintError(TidemarkError):
+    """The linter was given something it cannot lint: an unknown app, migration, git
+    revision or baseline, or a database that is not PostgreSQL."""
+
+
+class UnsafeMigrationsError(TidemarkError):
+    """``apply_migrations(lint=True)`` refused a plan with linter errors; nothing ran.
+
+    Attributes:
+        result: The `LintResult` of the plan's migrations.
+    """
+
+    def __init__(self, message: str, result: Any) -> None:
+        self.result = result
+        super().__init__(message)

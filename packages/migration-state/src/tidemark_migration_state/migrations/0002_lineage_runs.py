@@ -1,5 +1,7 @@
 """The release lineage, the rollback's run, and core's run journal for the admin.
 
+The lineage of states saved before it existed is filled in by 0003.
+
 The journal's table belongs to core, which creates it outside every app's migrations: this
 migration creates it when it is not there yet (so the admin can read it at once) and never
 drops it, and describes it with an unmanaged model.
@@ -12,21 +14,11 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
 from tidemark_core.journal import ensure_table
-from tidemark_migration_state.lineage import backfill
 
 
 def create_journal(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":  # the app runs on PostgreSQL only
         ensure_table(schema_editor.connection.alias, schema_editor)
-
-
-def backfill_lineage(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    backfill(
-        apps.get_model("tidemark_migration_state", "MigrationState"),
-        apps.get_model("tidemark_migration_state", "Rollback"),
-        apps.get_model("tidemark_migration_state", "LineageEntry"),
-        schema_editor.connection.alias,
-    )
 
 
 class Migration(migrations.Migration):
@@ -35,6 +27,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(create_journal, migrations.RunPython.noop),
         migrations.CreateModel(
             name="MigrationRun",
             fields=[
@@ -63,7 +56,6 @@ class Migration(migrations.Migration):
                 "managed": False,
             },
         ),
-        migrations.RunPython(create_journal, migrations.RunPython.noop),
         migrations.AlterModelOptions(
             name="migrationstate",
             options={
@@ -77,6 +69,7 @@ class Migration(migrations.Migration):
             name="run",
             field=models.ForeignKey(
                 db_constraint=False,
+                db_index=False,
                 help_text="Its entry in the run journal.",
                 null=True,
                 on_delete=django.db.models.deletion.DO_NOTHING,
@@ -134,5 +127,4 @@ class Migration(migrations.Migration):
                 "ordering": ["database", "id"],
             },
         ),
-        migrations.RunPython(backfill_lineage, migrations.RunPython.noop),
     ]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from tidemark_core import TidemarkError
-
-from ...dumping import iter_dump
+from ...cli import run_dump
 
 
 class Command(BaseCommand):
@@ -21,13 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="The database to read.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            lines = iter_dump(options["dataset"], using=options["database"])
-            if options["output"] == "-":
-                for line in lines:
-                    self.stdout.write(line, ending="")
-            else:
-                with open(options["output"], "w", encoding="utf-8") as output:
-                    output.writelines(lines)
-        except TidemarkError as error:
-            raise CommandError(str(error)) from error
+        run_dump(
+            self,
+            options["dataset"],
+            options["output"],
+            options["database"],
+            summary=options["verbosity"] > 0,
+        )

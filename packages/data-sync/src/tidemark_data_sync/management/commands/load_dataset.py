@@ -1,4 +1,4 @@
-"""`manage.py load_dataset FILE | - [--database] [--plan] [--max-delete N] [--json] ...`."""
+"""`manage.py load_dataset FILE [FILE ...] [--database] [--plan] [--max-delete N] [--json] ..."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from ...cli import add_load_options, run_load
-from ...loading import load
+from ...loading import load_many
 
 
 class Command(BaseCommand):
-    help = "Load a dataset dump, all or nothing; --plan shows what would change."
+    help = "Load dataset dumps in order, all or nothing; --plan shows what would change."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="The dump; - for stdin.")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="The dumps; - for stdin.")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="The database to write.")
         add_load_options(parser)
         parser.add_argument(
@@ -28,16 +28,16 @@ class Command(BaseCommand):
             "--dataset",
             default=None,
             metavar="NAME[:ARGS]",
-            help="The dataset a feincms3-data dump holds (Tidemark dumps name their own).",
+            help="The dataset the dumps hold: required for feincms3-data dumps and dumps of "
+            "ad-hoc specs, checked against the manifest of the others.",
         )
-        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        source = sys.stdin.buffer if options["file"] == "-" else options["file"]
+        sources = [sys.stdin.buffer if name == "-" else name for name in options["files"]]
         run_load(
             self,
-            lambda progress: load(
-                source,
+            lambda progress: load_many(
+                sources,
                 using=options["database"],
                 plan=options["plan"],
                 max_delete=options["max_delete"],

@@ -18,18 +18,19 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="source", required=True, help="The database to read.")
         parser.add_argument("--to", dest="target", required=True, help="The database to write.")
         add_load_options(parser)
-        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         run_load(
             self,
-            lambda progress: sync(
-                options["dataset"],
-                source=options["source"],
-                target=options["target"],
-                plan=options["plan"],
-                max_delete=options["max_delete"],
-                progress=progress,
-            ),
+            lambda progress: [
+                sync(
+                    options["dataset"],
+                    source=options["source"],
+                    target=options["target"],
+                    plan=options["plan"],
+                    max_delete=options["max_delete"],
+                    progress=progress,
+                )
+            ],
             options["json"],
         )

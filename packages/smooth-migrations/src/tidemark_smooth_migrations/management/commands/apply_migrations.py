@@ -72,6 +72,12 @@ class Command(migrate.Command):
             "TIDEMARK_MIGRATION_LOCK_TIMEOUT, 60).",
         )
         parser.add_argument(
+            "--lint",
+            action="store_true",
+            help="Lint the migrations to apply first (see lint_migrations) and apply nothing "
+            "when the linter finds an error.",
+        )
+        parser.add_argument(
             "--save-state",
             action="store_true",
             help="After a successful run, save the migration state of this release "
@@ -117,6 +123,7 @@ class Command(migrate.Command):
                 progress_callback=self.progress,
                 lock_timeout=options["lock_timeout"],
                 save_release=self.save_release(options),
+                lint=options["lint"],
             )
         except ApplyMigrationsError as error:
             self.failed(error.result)

@@ -1,0 +1,1 @@
+"""A model-less app whose migrations bench/migration_lint.py generates."""

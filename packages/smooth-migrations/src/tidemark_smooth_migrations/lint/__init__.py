@@ -1,0 +1,1 @@
+"""The migration linter: rules, SQL analysis, reports (the package re-exports its API)."""

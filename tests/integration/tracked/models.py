@@ -1,0 +1,1 @@
+"""Empty: test_lint_history.py defines this app's tracked models per release."""
