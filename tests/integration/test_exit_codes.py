@@ -52,7 +52,7 @@ def agree(name: str, *args: str) -> int:
     assert document is not None
     assert document["ok"] is (status == 0), (name, args, status, document)
     if status:
-        assert document["error"], document
+        assert document.get("error") or document.get("findings"), document
     return status
 
 
@@ -69,6 +69,8 @@ def test_apply_migrations(release: Release) -> None:
     assert agree("apply_migrations") == 1
     assert agree("apply_migrations", "--plan", "--allow-irreversible") == 0
     assert agree("apply_migrations", "--plan", "--atomic") == 0  # one transaction undoes it
+    assert agree("lint_migrations", "alpha") == 1  # PG104: no reverse_sql
+    assert agree("apply_migrations", "--plan", "--atomic", "--lint") == 1
     # An interrupted run: every preview refuses, as the run would.
     with advisory_lock(MIGRATION_LOCK) as lock:
         OpenRun.begin(Plan.build(applied_migrations()), lock=lock, command="apply_migrations")
@@ -114,6 +116,8 @@ def test_data_sync_and_show_migration_changes() -> None:
     assert agree("sync_dataset", *sync, "--plan", "--max-delete", "0") == 1
     assert agree("sync_dataset", *sync, "--max-delete", "0") == 1
     assert agree("sync_dataset", *sync, "--plan") == 0
+    assert agree("lint_migrations", "shop") == 0
+    assert agree("lint_migrations", "no_such_app") == 1
     assert agree("show_migration_changes", "--check") == 0  # in no saved release yet
     save_state(V1)
     save_state(V2)  # the test app's changes outlived one saved release

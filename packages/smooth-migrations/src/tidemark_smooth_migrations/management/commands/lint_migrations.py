@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
+from tidemark_core.output import JsonOutput
+
 from ...exceptions import LintError
 from ...lint.api import lint_migrations
 from ...lint.output import render
@@ -58,6 +60,7 @@ class Command(BaseCommand):
                 using=options["database"],
             )
         except LintError as error:
+            JsonOutput(self.stdout, options["json"]).write({"error": str(error)}, ok=False)
             raise CommandError(str(error)) from error
         github = options["github"] or os.environ.get("GITHUB_ACTIONS") == "true"
         output = "json" if options["json"] else "github" if github else "text"
