@@ -132,9 +132,11 @@ def test_errors_go_to_the_logger_and_json_reports_the_result(
     project.deploy(project.commit("v2", alpha=V2))
     migrate()
     command("save_migrations_state", "--commit", "b" * 40)
-    assert "There is no migrations to rollback." in command(
-        "rollback_migrations", "--plan", "-c", "b"
-    )
+    empty = command("rollback_migrations", "--plan", "-c", "b").splitlines()
+    # django-rollback's lines, in its order.
+    assert empty[0] == "Diff not found. There is no migrations to rollback."
+    assert empty[1].startswith('Running rollback from commit "bbbb')
+    assert "There is no migrations to rollback." in empty
 
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="tests.ops"):

@@ -42,3 +42,42 @@ def test_e002_when_the_lint_baseline_is_not_a_mapping() -> None:
         "TIDEMARK_SMOOTH_MIGRATIONS_LINT_BASELINE must be a dict of app label"
     )
     assert check_settings_valid() == []
+
+
+def test_each_statement_limit_setting_has_its_check() -> None:
+    from django.test.utils import override_settings
+
+    from tidemark_smooth_migrations import conf
+    from tidemark_smooth_migrations.checks import check_settings_valid
+
+    with override_settings(
+        TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_LOCK_TIMEOUT="2s",
+        TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_TIMEOUT=-1,
+        TIDEMARK_SMOOTH_MIGRATIONS_LOCK_RETRIES=0,
+    ):
+        errors = check_settings_valid()
+
+    assert [(error.id, error.msg) for error in errors] == [
+        (
+            "tidemark_smooth_migrations.E003",
+            "TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_LOCK_TIMEOUT must be a number of seconds, 0 "
+            "or more, or None (no limit), not '2s' (not a number).",
+        ),
+        (
+            "tidemark_smooth_migrations.E004",
+            "TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_TIMEOUT must be a number of seconds, 0 or "
+            "more, or None (no limit), not -1 (out of range).",
+        ),
+        (
+            "tidemark_smooth_migrations.E005",
+            "TIDEMARK_SMOOTH_MIGRATIONS_LOCK_RETRIES must be a whole number of tries, 1 or "
+            "more, not 0 (too small).",
+        ),
+    ]
+    with override_settings(
+        TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_LOCK_TIMEOUT=0,
+        TIDEMARK_SMOOTH_MIGRATIONS_STATEMENT_TIMEOUT=30,
+    ):
+        limits = conf.statement_limits()
+    assert (limits.lock_timeout, limits.statement_timeout, limits.attempts) == (None, 30.0, 5)
+    assert conf.statement_limits().lock_timeout == 2.0

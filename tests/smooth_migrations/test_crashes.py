@@ -214,3 +214,17 @@ def test_terminated_session_with_a_second_deploy_waiting(release: Release, tmp_p
     command(recover=True)
 
     assert snapshot() == before
+
+
+def test_recover_and_resume_take_no_other_target_or_mode() -> None:
+    for options in (
+        {"app_label": "north"},
+        {"atomic": True},
+        {"lint": True},
+        {"check_unapplied": True},
+        {"save_state": True},
+    ):
+        with pytest.raises(CommandError, match="--recover and --resume work on the interrupted"):
+            command(recover=True, **options)
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        call_command("apply_migrations", "--recover", "--resume")

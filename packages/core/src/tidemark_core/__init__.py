@@ -23,10 +23,17 @@ from .exceptions import (
     TidemarkError,
     UnknownDatabase,
 )
-from .executor import execute, refuse_non_atomic, session_lost
+from .executor import execute, refuse_non_atomic
 from .guard import Blocker, StatementLimits
 from .integrations import history_context
-from .journal import OpenRun, RunRecord, refuse_unresolved, runs, unresolved_runs
+from .journal import (
+    OpenRun,
+    RunRecord,
+    refuse_unresolved,
+    runs,
+    session_lost,
+    unresolved_runs,
+)
 from .locks import (
     MIGRATION_LOCK,
     HeldLock,

@@ -107,17 +107,6 @@ def execute(
     return applied_migrations(using)
 
 
-def session_lost(using: str, error: BaseException) -> str:
-    """The message of a run that lost its database session while `error` happened."""
-    return (
-        f"The database session of this run on {using!r} was lost "
-        f"({type(error).__name__}: {str(error).strip()}). The run stopped at once: without "
-        "its session it no longer holds the migration lock, so it ran nothing more, no "
-        "rollback either. Its journal entry stays open, so the next run refuses to start "
-        "until it is resolved with --recover or --resume."
-    )
-
-
 def refuse_non_atomic(steps: tuple[Step, ...]) -> None:
     """Refuse one transaction for `steps` when one of them cannot run in a transaction.
 

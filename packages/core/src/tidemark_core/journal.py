@@ -18,16 +18,17 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.apps.registry import Apps
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
-from .exceptions import InterruptedRun
+from .exceptions import InterruptedRun, SessionLost
 from .locks import MIGRATION_LOCK, HeldLock, lock_holders
 from .plan import Key, applied_migrations
 
@@ -289,6 +290,17 @@ class RunRecord:
         return text
 
 
+def session_lost(using: str, error: BaseException) -> str:
+    """The message of a run that lost its database session while `error` happened."""
+    return (
+        f"The database session of this run on {using!r} was lost "
+        f"({type(error).__name__}: {str(error).strip()}). The run stopped at once: without "
+        "its session it no longer holds the migration lock, so it ran nothing more, no "
+        "rollback either. Its journal entry stays open, so the next run refuses to start "
+        "until it is resolved with --recover or --resume."
+    )
+
+
 def alive_sql() -> tuple[str, list[str]]:
     """SQL true for a journal row whose run is open and whose session holds the lock now.
 
@@ -458,6 +470,26 @@ class OpenRun:
             values["release"] = release
         _in_progress.discard((self.using, self.id))
         return self._update(**values)
+
+    @contextmanager
+    def failures(self, also: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Close the entry as ``failed`` when the block raises, then re-raise.
+
+        `also` gets the error's text and writes what else records the failure, in the same
+        transaction. When the session lost the lock, nothing is written (the entry stays
+        open for the next run to find) and `SessionLost` is raised instead.
+        """
+        try:
+            yield
+        except BaseException as error:
+            if not self.lock.held():
+                raise SessionLost(session_lost(self.using, error)) from error
+            text = f"{type(error).__name__}: {error}"
+            with transaction.atomic(using=self.using):
+                if also is not None:
+                    also(text)
+                self.finish(FAILED, error=text)
+            raise
 
     def record(self) -> RunRecord:
         """The entry as stored now."""

@@ -9,16 +9,15 @@ the last (``resume``) with an exact `Plan`, as a run of its own, and marks them 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import DEFAULT_DB_ALIAS
 
 from .conf import migration_lock_timeout
-from .exceptions import PlanError, SessionLost
-from .executor import ProgressCallback, execute, session_lost
+from .exceptions import PlanError
+from .executor import ProgressCallback, execute
 from .guard import StatementLimits
 from .journal import (
-    FAILED,
     RECOVERED,
     RESUMED,
     SUCCEEDED,
@@ -52,6 +51,36 @@ class Resolution:
     plan: Plan | None
     run: RunRecord | None
     applied: frozenset[Key]
+
+    def summary(self) -> str:
+        """What was (or, for a dry run, would be) done, in one sentence and the steps."""
+        runs = ", ".join(f"#{run.id}" for run in self.resolved)
+        done, goal = _WORDS[self.how]
+        if not self.resolved:
+            return f"No interrupted run on {self.using!r}: nothing to {self.how}."
+        if self.run is None:
+            assert self.plan is not None
+            steps = "".join(f"\n  {line}" for line in self.plan.describe()) or " no step"
+            return f"Run(s) {runs} would be {done}: the database would be brought to {goal}:{steps}"
+        return f"Run(s) {runs} {done}: the database is at {goal}."
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "database": self.using,
+            "how": self.how,
+            "resolved": [run.id for run in self.resolved],
+            "run": self.run.id if self.run is not None else None,
+            "plan": self.plan.describe() if self.plan is not None else [],
+            "executed": self.run is not None,
+            "applied": [f"{app}.{name}" for app, name in sorted(self.applied)],
+        }
+
+
+_WORDS = {
+    "recover": ("recovered", "the applied migrations it started from"),
+    "resume": ("resumed", "its target"),
+}
 
 
 def resolve_interrupted(
@@ -111,7 +140,7 @@ def resolve_interrupted(
         if progress_callback is not None:
             progress_callback("resolve_start", runs=list(pending), plan=plan, how=how)
         opened = OpenRun.begin(plan, lock=lock, command=f"{command} --{how}")
-        try:
+        with opened.failures():
             applied = execute(
                 plan,
                 progress_callback=progress_callback,
@@ -120,11 +149,6 @@ def resolve_interrupted(
                 run=opened,
                 limits=limits,
             )
-        except BaseException as error:
-            if not lock.held():
-                raise SessionLost(session_lost(using, error)) from error
-            opened.finish(FAILED, error=f"{type(error).__name__}: {error}")
-            raise
         opened.finish(SUCCEEDED)
         mark_resolved(pending, opened, RECOVERED if how == "recover" else RESUMED)
         return Resolution(using, how, pending, plan, opened.record(), applied)

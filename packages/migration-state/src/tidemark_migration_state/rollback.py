@@ -15,7 +15,6 @@ from tidemark_core import (
     Key,
     OpenRun,
     Plan,
-    SessionLost,
     Step,
     advisory_lock,
     applied_migrations,
@@ -25,9 +24,8 @@ from tidemark_core import (
     refuse_irreversible,
     refuse_unresolved,
     require_postgresql,
-    session_lost,
 )
-from tidemark_core.journal import FAILED, SUCCEEDED, default_performer
+from tidemark_core.journal import SUCCEEDED, default_performer
 
 from .exceptions import DamagedState, MigrationStateError
 from .lineage import enter
@@ -250,27 +248,21 @@ def rollback(
             performed_by=performed_by or default_performer(),
             run_id=opened.id,
         )
-        try:
-            context = {"command": "rollback_migrations", "release": target.commit}
-            if source is not None:
-                context["rollback_from"] = source.commit
-            with history_context(**context, database=using):
-                after = execute(
-                    planned.plan,
-                    progress_callback=progress_callback,
-                    lock_timeout=timeout,
-                    exact_replacements=True,
-                    run=opened,
-                )
-        except BaseException as error:
-            if not lock.held():
-                # No write without the lock: the journal entry stays open for the next run.
-                raise SessionLost(session_lost(using, error)) from error
-            text = f"{type(error).__name__}: {error}"
-            with transaction.atomic(using=using):
-                finish_rollback(row, Rollback.Result.FAILED, applied_migrations(using), text)
-                opened.finish(FAILED, error=text)
-            raise
+        context = {"command": "rollback_migrations", "release": target.commit}
+        if source is not None:
+            context["rollback_from"] = source.commit
+
+        def failed(text: str) -> None:
+            finish_rollback(row, Rollback.Result.FAILED, applied_migrations(using), text)
+
+        with opened.failures(also=failed), history_context(**context, database=using):
+            after = execute(
+                planned.plan,
+                progress_callback=progress_callback,
+                lock_timeout=timeout,
+                exact_replacements=True,
+                run=opened,
+            )
         with transaction.atomic(using=using):
             finish_rollback(row, Rollback.Result.SUCCEEDED, after, "")
             enter(lineage_model(), using, using, target.id, "rolled back", rollback_id=row.pk)

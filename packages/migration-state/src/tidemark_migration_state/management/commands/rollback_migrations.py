@@ -17,7 +17,6 @@ from ...rollback import RollbackPlan, plan_rollback, rollback
 from ...wording import NO_DIFF
 from ..base import StateCommand
 
-DONE = {"recover": "recovered", "resume": "resumed"}
 GOAL = {"recover": "the applied migrations it started from", "resume": "its target"}
 
 
@@ -212,25 +211,6 @@ class Command(StateCommand):
             MigrationLines(self.stdout, self.style.SUCCESS)(action, migration)
 
     def report_resolution(self, resolution: Resolution, preview: bool) -> None:
-        runs = ", ".join(f"#{run.id}" for run in resolution.resolved)
-        how = resolution.how
-        if not resolution.resolved:
-            self.say("info", f"No interrupted run on {resolution.using!r}: nothing to {how}.")
-        elif preview:
-            assert resolution.plan is not None
-            steps = "".join(f"\n  {line}" for line in resolution.plan.describe())
-            self.say("info", f"Run(s) {runs} would be {DONE[how]}:{steps or ' no step'}")
-        else:
-            self.say(
-                "info", f"Run(s) {runs} {DONE[how]}: the database is at {GOAL[how]}.", success=True
-            )
-        self.dump(
-            {
-                "database": resolution.using,
-                "how": how,
-                "resolved": [run.id for run in resolution.resolved],
-                "run": resolution.run.id if resolution.run is not None else None,
-                "executed": not preview and bool(resolution.resolved),
-                "applied": [list(key) for key in sorted(resolution.applied)],
-            }
-        )
+        success = resolution.run is not None
+        self.say("info", resolution.summary(), success=success)
+        self.dump(resolution.as_dict())

@@ -28,7 +28,6 @@ UNSUPPORTED = {
     "prune": "--prune",
 }
 RESOLVED = {"recover": "the applied migrations it started from", "resume": "its target"}
-DONE = {"recover": "recovered", "resume": "resumed"}
 
 
 class Command(migrate.Command):
@@ -146,11 +145,11 @@ class Command(migrate.Command):
                 "--save-state records the release after applying; --plan and --check apply nothing."
             )
         resolving = options["recover"] or options["resume"]
-        others = options["app_label"] or options["save_state"] or options["atomic"]
-        if resolving and (others or options["check_unapplied"]):
+        others = ("app_label", "save_state", "atomic", "lint", "check_unapplied")
+        if resolving and any(options[name] for name in others):
             raise CommandError(
                 "--recover and --resume work on the interrupted run as it was planned: they "
-                "take no app label, migration, --save-state, --atomic or --check."
+                "take no app label, migration, --save-state, --atomic, --lint or --check."
             )
 
     @staticmethod
@@ -284,30 +283,8 @@ class Command(migrate.Command):
         self.report_resolution(resolution, options["plan"])
 
     def report_resolution(self, resolution: Resolution, preview: bool) -> None:
-        runs = ", ".join(f"#{run.id}" for run in resolution.resolved)
-        how = resolution.how
-        if not resolution.resolved:
-            message = f"No interrupted run on {resolution.using!r}: nothing to {how}."
-        elif preview:
-            message = f"Run(s) {runs} would be {DONE[how]}: the database would be brought to "
-            message += f"{RESOLVED[how]}:\n" + "\n".join(
-                f"  {line}"
-                for line in resolution.plan.describe()  # type: ignore[union-attr]
-            )
-        else:
-            message = f"Run(s) {runs} {DONE[how]}: the database is at {RESOLVED[how]}."
-        self.out.write(self.style.SUCCESS(message))
-        self.json.write(
-            {
-                "database": resolution.using,
-                "how": how,
-                "resolved": [run.id for run in resolution.resolved],
-                "run": resolution.run.id if resolution.run is not None else None,
-                "plan": resolution.plan.describe() if resolution.plan is not None else [],
-                "executed": not preview and bool(resolution.resolved),
-                "applied": [f"{app}.{name}" for app, name in sorted(resolution.applied)],
-            }
-        )
+        self.out.write(self.style.SUCCESS(resolution.summary()))
+        self.json.write(resolution.as_dict())
 
     def failed(self, result: ApplyResult) -> None:
         if result.left_applied:
