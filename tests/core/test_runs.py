@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -269,6 +270,7 @@ def test_a_held_lock_is_not_held_once_its_connection_is_closed() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         assert not lock.held()
+        connection.close()  # nothing to release on the way out: the session is gone
 
 
 def test_statement_limits_and_blockers_describe_themselves() -> None:
@@ -291,7 +293,7 @@ def test_the_blocker_watch_stops_quietly_when_its_queries_fail(
     events: list[str] = []
 
     with BlockerWatch("default", 1, lambda action, **extra: events.append(action), interval=0.01):
-        pass
+        time.sleep(0.1)
 
     assert events == []
 
@@ -327,3 +329,52 @@ class Migration(migrations.Migration):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('lock_timeout'), count(*) FROM alpha_item")
         assert cursor.fetchone() == ("0", 0)  # restored; the step rolled back whole
+
+
+def test_a_run_writes_nothing_once_its_session_lost_the_lock(release: Release) -> None:
+    release(alpha=LINEAR)
+    plan = Plan.build(applied_migrations())
+    with advisory_lock(MIGRATION_LOCK) as lock:
+        opened = OpenRun.begin(plan, lock=lock, command="test")
+        connection.close()
+
+        assert opened.finish("succeeded") is False
+        with (
+            pytest.raises(SessionLost, match="was lost \\(ValueError: boom\\)"),
+            opened.failures(),
+        ):
+            raise ValueError("boom")
+        [run] = runs()
+        from tidemark_core.journal import mark_resolved
+
+        mark_resolved([run], opened, "recovered")
+    [run] = runs()
+    assert (run.status, run.interrupted, run.resolved_by) == ("running", True, None)
+    assert str(run_model().objects.get()) == f"run #{run.id} (test, running)"
+
+
+def test_an_interrupted_atomic_run_that_left_other_migrations_stays_unresolved(
+    release: Release,
+) -> None:
+    release(alpha=LINEAR)
+    interrupted(Plan.build(applied_migrations() | {("alpha", "0001_initial")}), atomic=True)
+    execute(Plan.build(applied_migrations() | {("alpha", "0001_initial")}))  # by hand, meanwhile
+
+    with pytest.raises(InterruptedRun):
+        refuse_unresolved()
+
+    assert runs()[0].interrupted
+
+
+def test_statement_limits_end_with_a_closed_connection(release: Release) -> None:
+    release(alpha=LINEAR)
+    plan = Plan.build(applied_migrations() | {("alpha", "0001_initial"), ("alpha", "0002_price")})
+
+    def progress(action: str, migration: Any = None, fake: bool = False, **extra: Any) -> None:
+        if action == "apply_success":
+            connection.close()  # Django would reconnect: a new session, without the lock
+
+    with pytest.raises(SessionLost):
+        execute(plan, progress_callback=progress, limits=StatementLimits(lock_timeout=5))
+
+    assert ("alpha", "0002_price") not in applied_migrations()

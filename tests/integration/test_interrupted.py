@@ -66,6 +66,9 @@ def test_a_killed_deploy_stops_rollbacks_and_saves_until_it_is_recovered(
     deploy(recover=True)
 
     assert (applied_migrations(), schema(pattern="^alpha_")) == before
+    recovered = command("rollback_migrations", "--list")
+    assert f"#{run.id} apply_migrations interrupted (1 of 2 step(s) done), by " in recovered
+    assert f"recovered by run #{run.id + 1}" in recovered
     release(alpha=V2_FILES)  # the release, fixed
     deploy(save_state=True, commit=V2)
     assert current_state().commit == V2  # type: ignore[union-attr]

@@ -103,3 +103,28 @@ def test_without_the_view_permission_the_pages_are_refused(history: History) -> 
     assert client.get(url("migrationrun_change", history.deployed_b.pk)).status_code == 403
     anonymous = Client().get(url("migrationstate_changelist"))
     assert anonymous.status_code == 302
+
+
+def test_a_rollback_cut_off_shows_how_it_ended(viewer: Client, history: History) -> None:
+    from tidemark_migration_state.models import MigrationRun, Rollback
+
+    def cut_off(run: MigrationRun) -> Rollback:
+        return Rollback.objects.create(
+            database="default",
+            to_state=history.a,
+            applied_before=[],
+            steps=[],
+            performed_by="ops@host",
+            run=run,
+        )
+
+    interrupted = cut_off(history.interrupted)
+    MigrationRun.objects.filter(pk=history.failed.pk).update(status="recovered")
+    recovered = cut_off(history.failed)
+
+    page = viewer.get(url("rollback_changelist")).content.decode()
+
+    assert page.count(">interrupted<") == 1
+    assert ">interrupted, recovered<" in page
+    assert url("rollback_change", interrupted.pk) in page
+    assert url("rollback_change", recovered.pk) in page

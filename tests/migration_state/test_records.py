@@ -127,6 +127,12 @@ def test_a_damaged_state_in_force_does_not_stop_rollbacks_or_saves(project: Proj
     assert "Running rollback from commit (no current state) to commit" in out
     assert applied_migrations() == applied_1
     assert [r.from_commit for r in rollbacks()] == [None]
+    # A new release saves, with the damaged state before it in the lineage.
+    damage(SHAS[0], "tags", "null")
+    assert rollbacks()[0].to_tags == ()
+    saved = command("save_migrations_state", "--commit", "d" * 40, "--log-diff")
+    assert "State successfully created" in saved
+    assert "There is only one state in DB. No diff to show." in saved
 
 
 @pytest.mark.parametrize(
@@ -224,7 +230,10 @@ def test_an_interrupted_rollback_stops_every_command_until_resolved(project: Pro
         call_command("save_migrations_state", "--check", "--json", stdout=out)
     assert json.loads(out.getvalue())["interrupted"] == [run_id]
     preview = command("rollback_migrations", "--resume", "--plan")
-    assert f"Run(s) #{run_id} would be resumed:\n  Unapply alpha.0003_slow" in preview
+    assert (
+        f"Run(s) #{run_id} would be resumed: the database would be brought to its target:"
+        "\n  Unapply alpha.0003_slow\n" in preview
+    )
 
     release_fixed(project)
     out_text = command("rollback_migrations", "--resume")
@@ -260,3 +269,63 @@ def test_recover_restores_where_the_interrupted_rollback_started(project: Projec
     assert "nothing to recover" in command("rollback_migrations", "--recover")
     with pytest.raises(CommandError, match="--recover and --resume preview with --plan only"):
         command("rollback_migrations", "--recover", "--fake")
+
+
+def test_a_rollback_resolved_by_another_command_is_listed_as_such(project: Project) -> None:
+    from tidemark_core import resolve_interrupted
+
+    interrupted_rollback(project)
+    release_fixed(project)
+
+    resolution = resolve_interrupted("recover", command="apply_migrations")  # as smooth would
+
+    assert resolution.run is not None
+    listed = command("rollback_migrations", "--list")
+    assert f"interrupted, recovered by run #{resolution.run.id}, from bbbb" in listed
+    assert f"#{resolution.run.id} apply_migrations --recover succeeded" in listed
+
+
+def test_runs_in_the_list_say_how_they_ended(project: Project) -> None:
+    from tidemark_core import MIGRATION_LOCK, OpenRun, Plan, advisory_lock
+    from tidemark_migration_state.listing import history_lines
+
+    project.deploy(project.commit("v1", alpha=V1))
+    migrate()
+    command("save_migrations_state", "--commit", SHAS[0])
+    with advisory_lock(MIGRATION_LOCK) as lock:
+        failed = OpenRun.begin(
+            Plan.build(applied_migrations()), lock=lock, command="apply_migrations"
+        )
+        failed.finish("failed", error="apply_migrations failed in alpha.0002: boom\nmore")
+        running = OpenRun.begin(
+            Plan.build(applied_migrations()), lock=lock, command="apply_migrations"
+        )
+
+        lines = history_lines()
+
+        running.finish("succeeded")
+    assert f"#{failed.id} apply_migrations failed (0 step(s) undone), by " in lines[3]
+    assert lines[3].endswith(": apply_migrations failed in alpha.0002: boom")
+    assert f"#{running.id} apply_migrations running now: 0 of 0 step(s) done, by " in lines[2]
+
+
+def test_the_tables_must_exist_and_the_command_base_has_no_work() -> None:
+    from django.db import connections
+
+    from tidemark_migration_state import MigrationStateError
+    from tidemark_migration_state.management.base import StateCommand
+    from tidemark_migration_state.models import LineageEntry
+
+    table = LineageEntry._meta.db_table
+    with connections["other"].cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO tidemark_hidden")
+    try:
+        with pytest.raises(MigrationStateError, match="not all there on the database 'other'"):
+            saved_states("other")
+    finally:
+        with connections["other"].cursor() as cursor:
+            cursor.execute(f"ALTER TABLE tidemark_hidden RENAME TO {table}")
+    with pytest.raises(NotImplementedError):
+        StateCommand().run_command("default", {})
+    entry = LineageEntry(pk=3, database="default", state_id=7, cause="saved")
+    assert str(entry) == "lineage #3 on 'default': state #7 (saved)"

@@ -472,3 +472,32 @@ def test_save_state_options_are_refused_before_anything_runs(release: Release) -
         apply_migrations("north", dry_run=True, save_release=SaveRelease("a" * 40))
 
     assert ("north", "0001_initial") not in applied_migrations()
+
+
+def test_a_rollback_that_loses_its_session_stops_and_leaves_the_run_open(
+    release: Release,
+) -> None:
+    release(
+        north={
+            "0001_initial": NORTH_0001,
+            "0002_dies_backwards": run_sql(
+                "north", "0001_initial", "SELECT 1", "SELECT pg_terminate_backend(pg_backend_pid())"
+            ),
+            "0003_fails": failing("north", "0002_dies_backwards"),
+        }
+    )
+
+    output, error = run_failing()
+
+    assert "  Unapplying north.0002_dies_backwards... FAIL" not in output
+    assert "The database session of this run on 'default' was lost" in str(error)
+    assert "Unapplying north.0001_initial" not in output
+    [open_run] = runs()
+    assert (open_run.state, open_run.status) == ("interrupted", "rolling_back")
+    assert ("north", "0002_dies_backwards") in applied_migrations()
+    # Its journal entry tells the next run; --recover cannot unapply 0002 either, and says so.
+    from tidemark_core.journal import run_model
+
+    run_model().objects.update(start="damaged")
+    with pytest.raises(CommandError, match="DELETE FROM tidemark_migration_runs WHERE id IN"):
+        run(recover=True)

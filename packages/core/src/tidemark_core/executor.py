@@ -254,8 +254,8 @@ class _GuardedExecutor(MigrationExecutor):
 
     def _report_success(self) -> None:
         succeeded, self.succeeded = self.succeeded, None
-        if succeeded is not None:
-            self.notify(*succeeded)
+        assert succeeded is not None  # Django reports the success of every step it runs
+        self.notify(*succeeded)
 
     def _retrying(
         self, migration: Migration, number: int, delay: float, error: BaseException
