@@ -40,6 +40,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nTidemark demo: http://{ADDRESS}/admin/  user {USERNAME!r}, "
                 f"password {PASSWORD!r}\n"
+                f"Deploy history (saved releases, rollbacks, migration runs): "
+                f"http://{ADDRESS}/admin/tidemark_migration_state/\n"
             )
         )
         if not options["no_serve"]:
