@@ -128,3 +128,29 @@ def test_a_rollback_cut_off_shows_how_it_ended(viewer: Client, history: History)
     assert ">interrupted, recovered<" in page
     assert url("rollback_change", interrupted.pk) in page
     assert url("rollback_change", recovered.pk) in page
+
+
+def test_lists_show_the_database_only_when_there_are_several(
+    viewer: Client, history: History
+) -> None:
+    from tidemark_migration_state.models import MigrationRun, MigrationState
+
+    def lists() -> tuple[str, str]:
+        releases = viewer.get(url("migrationstate_changelist")).content.decode()
+        return releases, viewer.get(url("migrationrun_changelist")).content.decode()
+
+    releases, runs = lists()
+    MigrationState.objects.create(
+        database="reporting", commit="d" * 40, applied=[], leaves=[], django_version="5.2"
+    )
+    MigrationRun.objects.filter(pk=history.failed.pk).update(database="reporting")
+    releases_of_two, runs_of_two = lists()
+
+    assert "column-database" not in releases
+    assert 'id="changelist-filter"' not in releases  # its only filter is the database
+    assert "?database=default" not in runs
+    assert 'id="changelist-filter"' in runs  # by command and status
+    assert "column-database" in releases_of_two
+    assert ">reporting<" in releases_of_two
+    assert "?database=reporting" in releases_of_two
+    assert "?database=reporting" in runs_of_two

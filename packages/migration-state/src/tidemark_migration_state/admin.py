@@ -65,10 +65,22 @@ def release(state: MigrationState | None) -> SafeString | str:
     return link(state, label)
 
 
+def _several_databases(model: type[Model]) -> bool:
+    """Whether the rows of `model` here belong to more than one database alias."""
+    aliases = model._default_manager.order_by().values("database").distinct()
+    return aliases[:2].count() > 1
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nothing to add, change or delete; no bulk actions."""
 
     actions = None
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """The filters, without the database one while every row is of one database."""
+        if _several_databases(self.model):
+            return self.list_filter
+        return tuple(name for name in self.list_filter if name != "database")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -90,7 +102,7 @@ def _release(run: MigrationRun) -> MigrationState | None:
 class SavedReleaseAdmin(ReadOnlyAdmin):
     """The saved releases: applied set, tags, when, by which run, lineage and rollbacks."""
 
-    list_display = ("short_commit", "tag_list", "database", "created_at", "size", "health")
+    list_display = ("short_commit", "tag_list", "created_at", "size", "health")
     list_filter = ("database",)
     search_fields = ("commit",)
     fields = (
@@ -110,6 +122,13 @@ class SavedReleaseAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """The database column only when releases of several databases are saved here."""
+        columns = self.list_display
+        several = _several_databases(MigrationState)
+        return (columns[0], "database", *columns[1:]) if several else columns
+
+
     @admin.display(description="commit", ordering="commit")
     def short_commit(self, obj: MigrationState) -> str:
         return obj.commit[:12]
@@ -123,7 +142,7 @@ class SavedReleaseAdmin(ReadOnlyAdmin):
             else "?"
         )
 
-    @admin.display(description="applied migrations")
+    @admin.display(description="migrations")
     def size(self, obj: MigrationState) -> Any:
         return len(obj.applied) if isinstance(obj.applied, list) else "?"
 
