@@ -2,8 +2,9 @@
 
 Admin pages are tested twice: with Django's test client for permissions and responses, and
 here, in a real browser, for what a person sees and clicks. Tests subclass `BrowserTestCase`
-(Django's `StaticLiveServerTestCase`: the admin's static files are served) and leave a
-screenshot of each page they check in ``test-artifacts/screenshots/`` for review.
+(Django's `StaticLiveServerTestCase`: the admin's static files are served), or drive a
+`Browser` on another server (the demo's), and leave a screenshot of each page they check in
+``test-artifacts/screenshots/`` for review.
 
 Chromium and ChromeDriver come from Debian's ``chromium`` and ``chromium-driver`` packages;
 ``make test`` installs them when they are missing and it can. Without them the tests fail
@@ -23,8 +24,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -43,7 +44,7 @@ CHROMIUM_FLAGS = (
 )
 
 
-def start_browser() -> WebDriver:
+def start_browser() -> webdriver.Chrome:
     """A headless Chromium driven by the distribution's ChromeDriver."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
@@ -60,32 +61,33 @@ def start_browser() -> WebDriver:
     return webdriver.Chrome(options=options, service=Service(executable_path=driver))
 
 
-class BrowserTestCase(StaticLiveServerTestCase):
-    """A live server and one browser per test class."""
+class Browser:
+    """A headless Chromium on the site at `base_url`, leaving screenshots in `folder`.
 
-    browser: WebDriver
+    Args:
+        base_url: The site's address, without a trailing slash.
+        folder: The name of the screenshot folder under ``test-artifacts/screenshots/``.
+    """
 
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.browser = start_browser()
+    def __init__(self, base_url: str, folder: str) -> None:
+        self.base_url = base_url
+        self.folder = SCREENSHOTS / folder
+        self.driver = start_browser()
 
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.browser.quit()
-        super().tearDownClass()
+    def quit(self) -> None:
+        self.driver.quit()
 
     def open(self, path: str) -> None:
-        """Load `path` of the live server."""
-        self.browser.get(self.live_server_url + path)
+        """Load `path` of the site."""
+        self.driver.get(self.base_url + path)
 
     def find(self, selector: str) -> WebElement:
         """The first element matching the CSS `selector`."""
-        return self.browser.find_element(By.CSS_SELECTOR, selector)
+        return self.driver.find_element(By.CSS_SELECTOR, selector)
 
     def find_all(self, selector: str) -> list[WebElement]:
         """Every element matching the CSS `selector`."""
-        return list(self.browser.find_elements(By.CSS_SELECTOR, selector))
+        return list(self.driver.find_elements(By.CSS_SELECTOR, selector))
 
     def text(self) -> str:
         """The visible text of the page."""
@@ -98,17 +100,40 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.find("#id_password").send_keys(password)
         self.find("input[type=submit]").click()
 
+    def click(self, text: str, then: str) -> None:
+        """Click the link holding `text`, and wait for the page whose title holds `then`."""
+        self.driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+        self.wait_for_title(then)
+
+    def wait_for_title(self, title: str) -> None:
+        WebDriverWait(self.driver, 10).until(lambda driver: title in driver.title)
+
     def screenshot(self, name: str) -> Path:
-        """Save the page as ``test-artifacts/screenshots/<test module>/<name>.png``."""
-        folder = SCREENSHOTS / type(self).__module__.rsplit(".", 1)[-1]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (re.sub(r"[^\w.-]+", "-", name) + ".png")
-        self.browser.save_screenshot(str(path))
+        """Save the page as ``test-artifacts/screenshots/<folder>/<name>.png``."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / (re.sub(r"[^\w.-]+", "-", name) + ".png")
+        self.driver.save_screenshot(str(path))
         return path
 
     def assert_page(self, title: str, **expected: Any) -> None:
         """The page's title contains `title` and its text contains each expected value."""
-        assert title in self.browser.title, self.browser.title
+        assert title in self.driver.title, self.driver.title
         page = self.text()
         for value in expected.values():
             assert str(value) in page, (value, page[:2000])
+
+
+class BrowserTestCase(StaticLiveServerTestCase):
+    """A live server and one `Browser` on it per test class (``self.browser``)."""
+
+    browser: Browser
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.browser = Browser(cls.live_server_url, cls.__module__.rsplit(".", 1)[-1])
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.browser.quit()
+        super().tearDownClass()
