@@ -11,9 +11,10 @@ TEST_ENV := $(if $(filter 3.11,$(PY_VERSION)),test.py3.11-5.2,$(if $(filter 3.12
 PYENV_PATH := $(subst $() ,:,$(wildcard $(HOME)/.pyenv/versions/3.1[123].*/bin))
 # hatch keeps its environments inside the repository.
 export HATCH_DATA_DIR := $(CURDIR)/.hatch
+DEMO_PYTHON := .hatch/env/virtual/demo/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help test test-all test-psycopg2 demo lint docs bench build clean
+.PHONY: help test test-all test-psycopg2 demo demo-manage lint docs bench build clean
 
 help:  ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,8 +37,11 @@ test-all: $(HATCH)  ## Run the suites on every Python x Django pair, then with p
 test-psycopg2: $(HATCH)  ## Run the history and data-sync suites with psycopg2 (Python 3.11).
 	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run psycopg2:all $(ARGS)
 
-demo: $(HATCH)  ## Migrate and serve the example project on http://127.0.0.1:8000/.
-	$(HATCH) run demo:serve
+demo: $(HATCH)  ## Tell the deploy story of the example shop, then serve its admin on :8000.
+	$(HATCH) run demo:run $(ARGS)
+
+demo-manage: $(HATCH)  ## manage.py on the demo's databases: make demo-manage ARGS="showmigrations".
+	$(HATCH) run demo:manage $(ARGS)
 
 lint: $(HATCH)  ## ruff (format, rules, complexity), mypy (strict) and the import contracts.
 	$(HATCH) run lint:all
@@ -53,5 +57,8 @@ build: $(HATCH)  ## Build the wheel and sdist of the five distributions into dis
 	for package in packages/*/; do (cd $$package && ../../$(HATCH) build ../../dist) || exit 1; done
 	@ls dist
 
-clean:  ## Remove the tool, test and build environments and the embedded database.
-	rm -rf $(TOOLS) .hatch dist site .coverage .coverage.* htmlcov .tidemark-devdb test-artifacts
+clean:  ## Remove the environments, the embedded database, the demo and the build outputs.
+	@# With DATABASE_URL the demo's databases live on that server: drop them there.
+	@if [ -n "$$DATABASE_URL" ] && [ -x $(DEMO_PYTHON) ]; then $(DEMO_PYTHON) example_project/demo.py clean; fi
+	rm -rf $(TOOLS) .hatch dist site .coverage .coverage.* htmlcov .tidemark-devdb .tidemark-demo \
+		test-artifacts

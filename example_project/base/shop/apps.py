@@ -1,4 +1,4 @@
-"""The example shop app."""
+"""The demo shop: the app whose releases `make demo` deploys."""
 
 from django.apps import AppConfig
 

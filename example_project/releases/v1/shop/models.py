@@ -1,4 +1,4 @@
-"""The example shop: categories and products whose data and schema change over time."""
+"""Release v1 of the shop: categories and products, every change recorded by history."""
 
 from django.db import models
 
@@ -24,6 +24,7 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     in_stock = models.BooleanField(default=True)
+    supplier_code = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["name"]
