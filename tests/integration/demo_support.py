@@ -21,12 +21,7 @@ from typing import Any
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "example_project"))
-
-from story import databases  # noqa: E402 - example_project is not a package of the suite
-from story.narrator import DemoError, Narrator  # noqa: E402
-from story.steps import STEPS, prepare  # noqa: E402
+from tests.story import STEPS, DemoError, Narrator, databases, prepare
 
 DATABASE = "test_tidemark_demo"
 Row = dict[str, Any]

@@ -15,20 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.browser import Browser
+from tests.story import Narrator, databases, prepare
 from tidemark_core.devdb import database_url
 
-from .demo_support import (
-    DATABASE,
-    Event,
-    Narrator,
-    Played,
-    Snapshot,
-    databases,
-    play,
-    prepare,
-    rows,
-    serving,
-)
+from .demo_support import DATABASE, Event, Played, Snapshot, play, rows, serving
 
 ADMIN = "/admin/tidemark_migration_state/"
 STARTER = {
