@@ -20,6 +20,10 @@ RELEASES = EXAMPLE / "releases"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
+class GitError(Exception):
+    """git is missing, or one of its commands failed."""
+
+
 def release_tags() -> list[str]:
     """The releases in order: ``v1``, ``v2``, ... (the folders of ``releases/``)."""
     tags = [path.name for path in RELEASES.iterdir() if path.name[1:].isdigit()]
@@ -72,9 +76,12 @@ class Checkout:
             "-c", "commit.gpgsign=false",
             *arguments,
         ]  # fmt: skip
-        done = subprocess.run(
-            command, cwd=self.path, env=environment, capture_output=True, text=True, check=False
-        )
+        try:
+            done = subprocess.run(
+                command, cwd=self.path, env=environment, capture_output=True, text=True, check=False
+            )
+        except FileNotFoundError:
+            raise GitError("The demo needs git: install it (e.g. apt-get install git).") from None
         if done.returncode != 0:
-            raise RuntimeError(f"git {' '.join(arguments)} failed: {done.stderr.strip()}")
+            raise GitError(f"git {' '.join(arguments)} failed: {done.stderr.strip()}")
         return done.stdout.strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import databases
+from .checkout import GitError
 from .narrator import PASSWORD, USERNAME, DemoError, Narrator
 
 SYNC = ("sync_dataset", "catalog", "--from", "staging", "--to", "default")
@@ -17,8 +18,16 @@ SYNC = ("sync_dataset", "catalog", "--from", "staging", "--to", "default")
 
 def prepare(n: Narrator) -> None:
     """Build the checkout and make both databases afresh."""
-    n.checkout.build()
-    databases.recreate(n.url, n.database, n.staging_database)
+    try:
+        n.checkout.build()
+        databases.recreate(n.url, n.database, n.staging_database)
+    except GitError as error:
+        raise DemoError(str(error)) from None
+    except databases.psycopg.Error as error:
+        raise DemoError(
+            f"The demo's databases {n.database} and {n.staging_database} could not be made "
+            f"afresh: {error}. With DATABASE_URL, the role needs the CREATEDB privilege."
+        ) from None
     n.write(n.style("Tidemark demo: a shop deploys three releases, one of them fails, one is "
                     "rolled back, and content comes from staging.", "1"))  # fmt: skip
     n.say(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import Browser
-from tests.story import Narrator, databases, prepare
+from tests.story import DemoError, Narrator, databases, prepare
 from tidemark_core.devdb import database_url
 
 from .demo_support import DATABASE, Event, Played, Snapshot, play, rows, serving
@@ -306,3 +306,17 @@ def walk(browser: Browser, v1: str, v2: str) -> None:
     browser.open("/admin/shop/product/")
     browser.assert_page("Select product to change", clock="Tide clock (brass)", gauge="Tide gauge")
     browser.screenshot("8-products")
+
+
+def test_a_server_that_refuses_the_databases_stops_the_demo_with_advice(tmp_path: Path) -> None:
+    narrator = Narrator("postgresql://nobody@/postgres?host=/nonexistent", directory=tmp_path)
+
+    with pytest.raises(DemoError, match="With DATABASE_URL, the role needs the CREATEDB"):
+        prepare(narrator)
+
+
+def test_without_git_the_demo_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(DemoError, match=r"The demo needs git: install it"):
+        prepare(Narrator(database_url(), directory=tmp_path))
