@@ -128,7 +128,6 @@ class SavedReleaseAdmin(ReadOnlyAdmin):
         several = _several_databases(MigrationState)
         return (columns[0], "database", *columns[1:]) if several else columns
 
-
     @admin.display(description="commit", ordering="commit")
     def short_commit(self, obj: MigrationState) -> str:
         return obj.commit[:12]
