@@ -33,23 +33,18 @@ def connect(url: str, database: str | None = None) -> Iterator[psycopg.Connectio
 
 def recreate(url: str, *names: str) -> None:
     """Drop the databases `names` (closing their sessions) and create them empty."""
+    drop(url, *names)
     with connect(url) as connection:
         for name in names:
-            identifier = sql.Identifier(name)
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier)
-            )
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def drop(url: str, *names: str) -> None:
     """Drop the databases `names`, closing their sessions."""
     with connect(url) as connection:
         for name in names:
-            identifier = sql.Identifier(name)
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier)
-            )
+            statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            connection.execute(statement.format(sql.Identifier(name)))
 
 
 def schema(url: str, database: str, tables: str = "^shop_") -> dict[str, list[tuple[str, ...]]]:
