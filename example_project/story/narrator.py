@@ -60,7 +60,7 @@ class Narrator:
 
     def heading(self, text: str) -> None:
         self.write()
-        self.write(self.style(f"== {text} ", "1;36"))
+        self.write(self.style(f"== {text}", "1;36"))
 
     def say(self, text: str) -> None:
         """A paragraph of the story."""

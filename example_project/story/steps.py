@@ -8,6 +8,7 @@ each one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from . import databases
 from .checkout import GitError
@@ -28,14 +29,19 @@ def prepare(n: Narrator) -> None:
             f"The demo's databases {n.database} and {n.staging_database} could not be made "
             f"afresh: {error}. With DATABASE_URL, the role needs the CREATEDB privilege."
         ) from None
-    n.write(n.style("Tidemark demo: a shop deploys three releases, one of them fails, one is "
-                    "rolled back, and content comes from staging.", "1"))  # fmt: skip
+    n.write(n.style("Tidemark demo: a shop deploys three releases; one fails, one is rolled "
+                    "back,\nand content comes from staging.", "1"))  # fmt: skip
     n.say(
-        f"Code: {n.checkout.path}, a git repository with one tag per release "
+        f"Code: {shown(n.checkout.path)}, a git repository with one tag per release "
         "(v1, v2, v3), built from example_project/base and example_project/releases. "
         f"Databases: {n.database} (production) and {n.staging_database} (staging), made "
         "afresh. Every line starting with $ is a real command, run in the checkout."
     )
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the working directory when it is below it."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def release_1(n: Narrator) -> None:
