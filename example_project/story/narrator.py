@@ -24,7 +24,8 @@ TRACEBACK = "Exception detail:"
 
 
 class DemoError(Exception):
-    """A command of the story did not end as the story expects."""
+    """The story cannot go on: a command ended otherwise than it expects, or git or the
+    databases are missing."""
 
 
 class Narrator:
