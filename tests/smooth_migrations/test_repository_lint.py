@@ -43,7 +43,7 @@ REVIEWED = {
     ("sites.0002_alter_domain_unique", "PG003", 1),
     ("sites.0002_alter_domain_unique", "PG100", 1),
     ("testapp.0002_expand", "PG100", 1),
-    ("shop.0003_currency_and_supplier_code", "PG100", 1),
+    ("shop.0003_currency_and_fax", "PG100", 1),
     ("shop.0004_product_weight", "PG100", 1),
     ("shop.0005_price_positive_not_valid", "PG100", 1),
     ("tidemark_migration_state.0002_lineage_runs", "PG100", 4),

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Category, Product
+from .models import Category, Product, Supplier
 
 
 class ShopAdmin(admin.ModelAdmin):
@@ -24,4 +24,10 @@ class CategoryAdmin(ShopAdmin):
 class ProductAdmin(ShopAdmin):
     list_display = ["name", "category", "price", "in_stock"]
     list_filter = ["category", "in_stock"]
+    search_fields = ["name"]
+
+
+@admin.register(Supplier)
+class SupplierAdmin(ShopAdmin):
+    list_display = ["name", "email"]
     search_fields = ["name"]

@@ -1,4 +1,4 @@
-"""Release v1 of the shop: categories and products, every change recorded by history."""
+"""Release v1 of the shop: its catalogue, tracked by history, and its suppliers."""
 
 from django.db import models
 
@@ -24,7 +24,20 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     in_stock = models.BooleanField(default=True)
-    supplier_code = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Supplier(models.Model):
+    """Whom the shop buys from: the purchasing department's contacts, not catalogue content."""
+
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    fax = models.CharField(max_length=30, blank=True)
 
     class Meta:
         ordering = ["name"]

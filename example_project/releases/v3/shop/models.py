@@ -31,7 +31,6 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     in_stock = models.BooleanField(default=True)
-    supplier_code = smooth.deprecated_field(models.CharField(max_length=20, blank=True))
     currency = smooth.new_field(models.CharField(max_length=3, default="EUR"))
     weight_grams = models.IntegerField(null=True, blank=True)
 
@@ -40,6 +39,20 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gt=0), name="price_positive")
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Supplier(models.Model):
+    """Whom the shop buys from: the purchasing department's contacts, not catalogue content."""
+
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    fax = smooth.deprecated_field(models.CharField(max_length=30, blank=True))
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name

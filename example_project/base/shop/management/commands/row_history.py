@@ -66,7 +66,7 @@ def tracked_fields(event_model: type[models.Model]) -> list[models.Field[Any, An
 
 
 def changes(fields: list[models.Field[Any, Any]], before: Any, after: Any) -> str:
-    """``name: 'old' -> 'new'; ...`` between two events; every value for the first one."""
+    """``name: 'old' → 'new'; ...`` between two events; every value for the first one."""
     shown = []
     for field in fields:
         new = getattr(after, field.attname)
@@ -74,7 +74,7 @@ def changes(fields: list[models.Field[Any, Any]], before: Any, after: Any) -> st
             shown.append(f"{field.name}={value(new)}")
         elif getattr(before, field.attname) != new:
             old = getattr(before, field.attname)
-            shown.append(f"{field.name}: {value(old)} -> {value(new)}")
+            shown.append(f"{field.name}: {value(old)} → {value(new)}")
     return ", ".join(shown) if before is None else "; ".join(shown) or "no field changed"
 
 
