@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The example project's manage.py; `make demo` runs `manage.py rundemo`."""
+"""The demo shop's manage.py, run in its checkout (`make demo`, `make demo-manage`)."""
 
 import os
 import sys
