@@ -48,8 +48,8 @@ def test_a_plan_shows_field_changes_and_labels_rows(collision: str) -> None:
         "  testapp.category          0          0          1          0          0\n"
         "  testapp.product           1          1          0          1          0\n"
         "  updated testapp.product 3: Kettle (name: 'Kettle' → 'Hammer', price: 10.00 → 12.50)\n"
-        "  created testapp.product: 4: Saw\n"
-        "  deleted testapp.product: 8: Old\n"
+        "  created testapp.product 4: Saw\n"
+        "  deleted testapp.product 8: Old\n"
     )
     assert result.models["testapp.product"].diffs == {
         "3": {"name": ["Kettle", "Hammer"], "price": ["10.00", "12.50"]}

@@ -166,8 +166,8 @@ def test_the_sync_plan_shows_the_changes_and_writes_nothing(played: Played) -> N
     for line in (
         "  updated shop.product 3: Tide clock (name: 'Tide clock' → 'Tide clock (brass)', "
         "price: 45.00 → 49.00)",
-        "  created shop.product: 5: Tide gauge",
-        "  deleted shop.product: 4: Paper catalogue",
+        "  created shop.product 5: Tide gauge",
+        "  deleted shop.product 4: Paper catalogue",
     ):
         assert f"\n{line}\n" in step.narration
 

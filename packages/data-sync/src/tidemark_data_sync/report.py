@@ -138,8 +138,5 @@ class LoadResult:
                 lines.append(f"  {label}: {added} links added, {removed} removed")
         for label, item in self.models.items():
             for kind, values in item.samples.items():
-                if kind == "updated":
-                    lines += [f"  updated {label} {value}" for value in values]
-                else:
-                    lines.append(f"  {kind} {label}: " + "; ".join(values))
+                lines += [f"  {kind} {label} {value}" for value in values]
         return "\n".join(lines) + "\n"
