@@ -21,7 +21,19 @@ if TYPE_CHECKING:
 
 NEW_TABLE = "tidemark_new"
 OLD_TABLE = "tidemark_old"
-CONTEXT_EXPRESSION = "NULLIF(current_setting('tidemark_history.context', true), '')::uuid"
+# The context id of the statement: the functions of `tidemark_history.sql` are called only
+# when a context is set, so writes without one (and a database whose migrations have not
+# created the functions yet) never reach them.
+CONTEXT_EXPRESSION = (
+    "CASE WHEN current_setting('tidemark_history.context', true) <> '' "
+    "THEN tidemark_history_current_context() END"
+)
+# After the events: the context row is written once, and only when events were recorded.
+STORE_CONTEXT = (
+    "IF FOUND AND _tidemark_context IS NOT NULL THEN\n"
+    "    PERFORM tidemark_history_store_context();\n"
+    "END IF;\n"
+)
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -99,6 +111,7 @@ def _insert_events(
         f"_tidemark_context := {CONTEXT_EXPRESSION};\n"
         f'INSERT INTO "{spec.event_table}" ({column_list})\n'
         f"SELECT {value_list} FROM {source} AS {alias}{join}{where};\n"
+        f"{STORE_CONTEXT}"
         "RETURN NULL;"
     )
 
