@@ -92,14 +92,25 @@ def _with_setting(connection: BaseDatabaseWrapper, value: str, run: Callable[[],
         # One round trip, one (implicit, in autocommit mode) transaction. Errors surface
         # when the pipeline syncs, outside Django's own error translation: translate here.
         with connection.wrap_database_errors, raw.pipeline():
-            with raw.cursor() as cursor:  # a raw cursor: no wrappers, nothing logged
-                cursor.execute(SET_CONTEXT, [value])
+            _raw_cursor(connection).execute(SET_CONTEXT, [value])
             return run()
     if not connection.get_autocommit():
         with connection.wrap_database_errors, raw.cursor() as cursor:
             cursor.execute(SET_CONTEXT, [value])
         return run()
     return _psycopg2_own_transaction(connection, value, run)
+
+
+_CURSOR = "_tidemark_history_cursor"
+
+
+def _raw_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A raw cursor of the connection's session (no wrappers, nothing logged), kept."""
+    kept = getattr(connection, _CURSOR, None)
+    if kept is None or kept[0] is not connection.connection or kept[1].closed:
+        kept = (connection.connection, connection.connection.cursor())
+        setattr(connection, _CURSOR, kept)
+    return kept[1]
 
 
 def _psycopg2_own_transaction(
