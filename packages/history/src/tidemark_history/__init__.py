@@ -8,7 +8,7 @@ from pgtrigger import AnyChange, F, Q
 
 from .context import context
 from .events import create_event
-from .exceptions import ContextError, HistoryError, TrackingError
+from .exceptions import ContextError, HistoryError, MaintenanceError, TrackingError
 from .trackers import Changed, DeleteEvent, InsertEvent, ManualEvent, Tracker, UpdateEvent
 from .tracking import track
 
@@ -22,6 +22,7 @@ __all__ = [
     "F",
     "HistoryError",
     "InsertEvent",
+    "MaintenanceError",
     "ManualEvent",
     "Q",
     "Tracker",

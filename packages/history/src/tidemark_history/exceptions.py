@@ -15,3 +15,7 @@ class TrackingError(HistoryError):
 
 class ContextError(HistoryError):
     """History context metadata cannot be stored (it is not JSON-serialisable)."""
+
+
+class MaintenanceError(HistoryError):
+    """Recorded history cannot be pruned or redacted as asked (see `maintenance`)."""

@@ -15,6 +15,7 @@ from django.db.models.functions import Now
 
 from .exceptions import TrackingError
 from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
+from .triggers import guard_triggers
 
 _M = TypeVar("_M", bound=type[models.Model])
 
@@ -23,8 +24,6 @@ _DROPPED_KWARGS = (
     *("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default"),
     *("unique_for_date", "unique_for_month", "unique_for_year", "validators"),
 )
-
-APPEND_ONLY_TRIGGER = "append_only"
 
 
 @dataclass
@@ -242,16 +241,5 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
     existing = getattr(module, name, None)
     if module is not None and (existing is None or getattr(existing, "_meta", None)):
         setattr(module, name, event_model)
-    pgtrigger.register(
-        pgtrigger.Trigger(
-            name=APPEND_ONLY_TRIGGER,
-            level=pgtrigger.Statement,
-            when=pgtrigger.Before,
-            operation=pgtrigger.Update | pgtrigger.Delete,
-            func=(
-                "RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, "
-                "TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';"
-            ),
-        )
-    )(event_model)
+    pgtrigger.register(*guard_triggers())(event_model)
     return event_model
