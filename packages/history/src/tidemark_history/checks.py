@@ -43,3 +43,13 @@ def _requires_app(name: str, check_id: str, reason: str) -> list[CheckMessage]:
             id=check_id,
         )
     ]
+
+
+@register()
+def check_history_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_history.E010``/``E011``: the retention settings have acceptable values."""
+    from tidemark_core.conf import check_settings
+
+    from .conf import SETTINGS
+
+    return check_settings(*SETTINGS)
