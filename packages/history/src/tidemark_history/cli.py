@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models
 
 from tidemark_core import TidemarkError
 from tidemark_core.output import JsonOutput
@@ -46,3 +48,13 @@ def progress(command: BaseCommand) -> Iterator[Progress | None]:
             bar.update(task, done, total)
 
         yield advance
+
+
+def model_argument(label: str) -> type[models.Model]:
+    """The model named ``app_label.ModelName``, or a `CommandError` saying what exists."""
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        raise CommandError(
+            f"No model {label!r}: name it as app_label.ModelName, e.g. shop.Product."
+        ) from None

@@ -52,7 +52,9 @@ class Partitioning(BaseConstraint):
     def _sql(self, model: type[models.Model], schema_editor: Any, period: str | None) -> str:
         table = literal(schema_editor.quote_name(model._meta.db_table))
         value = "NULL" if period is None else literal(period)
-        return f"{FUNCTIONS}\nSELECT tidemark_history_rebuild({table}, {value}, {partitions_ahead()})"
+        return (
+            f"{FUNCTIONS}\nSELECT tidemark_history_rebuild({table}, {value}, {partitions_ahead()})"
+        )
 
     def constraint_sql(self, model: type[models.Model], schema_editor: Any) -> None:
         # CREATE TABLE cannot be given PARTITION BY from here: the new, empty table is
@@ -172,9 +174,7 @@ def _maintain(
     with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute(FUNCTIONS)
         before = {p.name for p in partitions(model, using)}
-        cursor.execute(
-            "SELECT tidemark_history_settle_default(%s::regclass, %s)", [table, period]
-        )
+        cursor.execute("SELECT tidemark_history_settle_default(%s::regclass, %s)", [table, period])
         moved = int(cursor.fetchone()[0])
         for step in range(ahead + 1):
             cursor.execute(
