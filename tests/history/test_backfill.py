@@ -33,7 +33,7 @@ def untracked_rows() -> Iterator[list[Member]]:
     finally:
         raw("ALTER TABLE scale_member ENABLE TRIGGER USER")
     assert events(MemberEvent) == []
-    yield members
+    return members
 
 
 def baselines() -> list[tuple[int, str, str]]:
@@ -53,7 +53,9 @@ def test_one_baseline_per_row_without_an_event_with_its_values(
 
     assert (done.event_model, done.rows, done.created) == (MemberEvent, 6, 5)
     assert baselines() == [(m.pk, "baseline", m.email) for m in untracked_rows]
-    assert [e["history_label"] for e in events(MemberEvent) if e["history_object_id"] == tracked.pk] == ["insert"]
+    assert [
+        e["history_label"] for e in events(MemberEvent) if e["history_object_id"] == tracked.pk
+    ] == ["insert"]
 
 
 def test_a_second_run_writes_nothing(untracked_rows: list[Member]) -> None:
@@ -89,7 +91,11 @@ def test_the_baseline_is_the_state_later_changes_follow(untracked_rows: list[Mem
     member = untracked_rows[0]
     Member.objects.filter(pk=member.pk).update(plan="pro")
 
-    found = [(e["history_label"], e["plan"]) for e in events(MemberEvent) if e["history_object_id"] == member.pk]
+    found = [
+        (e["history_label"], e["plan"])
+        for e in events(MemberEvent)
+        if e["history_object_id"] == member.pk
+    ]
     assert found == [("initial", "free"), ("update", "pro")]
 
 
@@ -125,7 +131,8 @@ def test_the_command_reports_and_records_its_context(
         "scale.MemberEvent: 5 baseline events written (5 rows looked at)\n"
     )
     contexts = {e["history_context_id"] for e in events(MemberEvent)}
-    assert len(contexts) == 1 and None not in contexts
+    assert len(contexts) == 1
+    assert None not in contexts
     [(metadata,)] = raw(
         "SELECT metadata FROM tidemark_history_context WHERE id = %s", [contexts.pop()]
     )

@@ -4,6 +4,7 @@ an event for want of a partition, guarded like any event table."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 
 import pytest
@@ -47,12 +48,13 @@ def test_the_migrated_event_table_is_partitioned_by_month_with_a_default_partiti
 
     assert kind("scale_readingevent") == "p"
     assert kind("scale_memberevent") == "r"
-    assert found[0].is_default and found[0].name == "scale_readingevent_default"
+    assert found[0].is_default
+    assert found[0].name == "scale_readingevent_default"
     bounded = [p for p in found if not p.is_default]
     # The current month and the three ahead (TIDEMARK_HISTORY_PARTITIONS_AHEAD's default).
     assert [p.lower for p in bounded][:1] == [start]
     assert len(bounded) == 4
-    assert all(a.upper == b.lower for a, b in zip(bounded, bounded[1:], strict=False))
+    assert all(a.upper == b.lower for a, b in itertools.pairwise(bounded))
     assert bounded[0].name == f"scale_readingevent_p{start:%Y%m%d}"
 
 
@@ -121,8 +123,8 @@ def test_history_partitions_command_reports_what_it_did(capsys: pytest.CaptureFi
     created = {p.name for p in after} - before
     assert created  # two months more than the migration made ahead
     assert capsys.readouterr().out == (
-        f"scale.ReadingEvent: {len(created)} partitions created, 0 events moved out of the "
-        "DEFAULT partition\n"
+        f"scale.ReadingEvent: {len(created)} partition{'s' if len(created) > 1 else ''} "
+        "created, 0 events moved out of the DEFAULT partition\n"
     )
     lowers = {p.lower for p in after}
     month = start

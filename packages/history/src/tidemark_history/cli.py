@@ -58,3 +58,8 @@ def model_argument(label: str) -> type[models.Model]:
         raise CommandError(
             f"No model {label!r}: name it as app_label.ModelName, e.g. shop.Product."
         ) from None
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 event``, ``2 events``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

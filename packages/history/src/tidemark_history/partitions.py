@@ -49,25 +49,28 @@ class Partitioning(BaseConstraint):
         super().__init__(name=name)
         self.period = period
 
-    def _sql(self, model: type[models.Model], schema_editor: Any, period: str | None) -> str:
+    def _sql(self, model: type[models.Model] | None, schema_editor: Any, period: str | None) -> str:
+        assert model is not None
         table = literal(schema_editor.quote_name(model._meta.db_table))
         value = "NULL" if period is None else literal(period)
         return (
             f"{FUNCTIONS}\nSELECT tidemark_history_rebuild({table}, {value}, {partitions_ahead()})"
         )
 
-    def constraint_sql(self, model: type[models.Model], schema_editor: Any) -> None:
+    def constraint_sql(self, model: type[models.Model] | None, schema_editor: Any) -> str:
         # CREATE TABLE cannot be given PARTITION BY from here: the new, empty table is
         # rebuilt once the migration's other statements (its triggers) have run.
         schema_editor.deferred_sql.append(self._sql(model, schema_editor, self.period))
+        return ""
 
-    def create_sql(self, model: type[models.Model], schema_editor: Any) -> str:
+    def create_sql(self, model: type[models.Model] | None, schema_editor: Any) -> str:
         return self._sql(model, schema_editor, self.period)
 
-    def remove_sql(self, model: type[models.Model], schema_editor: Any) -> None:
+    def remove_sql(self, model: type[models.Model] | None, schema_editor: Any) -> str:
         # Run here without parameters: remove_constraint() would pass an empty tuple, and
         # the driver would then read the format() placeholders of the SQL as its own.
         schema_editor.execute(self._sql(model, schema_editor, None), params=None)
+        return ""
 
     def validate(self, *args: Any, **kwargs: Any) -> None:
         """Nothing to validate on a row."""

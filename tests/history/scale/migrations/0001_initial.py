@@ -9,126 +9,279 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tidemark_history', '0001_initial'),
+        ("tidemark_history", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('name', models.CharField(max_length=50)),
-                ('plan', models.CharField(default='free', max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("name", models.CharField(max_length=50)),
+                ("plan", models.CharField(default="free", max_length=20)),
             ],
         ),
         migrations.CreateModel(
-            name='MemberEvent',
+            name="MemberEvent",
             fields=[
-                ('history_id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('history_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('history_label', models.CharField(max_length=40)),
-                ('email', models.EmailField(max_length=254)),
-                ('name', models.CharField(max_length=50)),
-                ('plan', models.CharField(default='free', max_length=20)),
+                ("history_id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "history_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                ),
+                ("history_label", models.CharField(max_length=40)),
+                ("email", models.EmailField(max_length=254)),
+                ("name", models.CharField(max_length=50)),
+                ("plan", models.CharField(default="free", max_length=20)),
             ],
         ),
         migrations.CreateModel(
-            name='Reading',
+            name="Reading",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sensor', models.CharField(max_length=20)),
-                ('value', models.IntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sensor", models.CharField(max_length=20)),
+                ("value", models.IntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='ReadingEvent',
+            name="ReadingEvent",
             fields=[
-                ('history_id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('history_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('history_label', models.CharField(max_length=40)),
-                ('sensor', models.CharField(max_length=20)),
-                ('value', models.IntegerField(default=0)),
+                ("history_id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "history_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                ),
+                ("history_label", models.CharField(max_length=40)),
+                ("sensor", models.CharField(max_length=20)),
+                ("value", models.IntegerField(default=0)),
             ],
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='member',
-            trigger=pgtrigger.compiler.Trigger(name='insert_memberevent', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE _tidemark_context uuid;', func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_memberevent" (history_label, history_object_id, history_context_id, "email", "name", "plan")\nSELECT \'insert\', _new."id", _tidemark_context, _new."email", _new."name", _new."plan" FROM tidemark_new AS _new;\nRETURN NULL;', hash='dc18fdca24658e575a00a2a2c28305d00a5e4848', level='STATEMENT', operation='INSERT', pgid='pgtrigger_insert_memberevent_d8568', referencing='REFERENCING NEW TABLE AS tidemark_new ', table='scale_member', when='AFTER')),
+            model_name="member",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_memberevent",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE _tidemark_context uuid;",
+                    func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_memberevent" (history_label, history_object_id, history_context_id, "email", "name", "plan")\nSELECT \'insert\', _new."id", _tidemark_context, _new."email", _new."name", _new."plan" FROM tidemark_new AS _new;\nRETURN NULL;',
+                    hash="dc18fdca24658e575a00a2a2c28305d00a5e4848",
+                    level="STATEMENT",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_memberevent_d8568",
+                    referencing="REFERENCING NEW TABLE AS tidemark_new ",
+                    table="scale_member",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='member',
-            trigger=pgtrigger.compiler.Trigger(name='update_memberevent', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE _tidemark_context uuid;', func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_memberevent" (history_label, history_object_id, history_context_id, "email", "name", "plan")\nSELECT \'update\', _new."id", _tidemark_context, _new."email", _new."name", _new."plan" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."email", _old."name", _old."plan") IS DISTINCT FROM ROW(_new."email", _new."name", _new."plan")));\nRETURN NULL;', hash='2a90d79aa10ce38aab29a61ef8a9a84e31d5d268', level='STATEMENT', operation='UPDATE', pgid='pgtrigger_update_memberevent_d2053', referencing='REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ', table='scale_member', when='AFTER')),
+            model_name="member",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_memberevent",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE _tidemark_context uuid;",
+                    func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_memberevent" (history_label, history_object_id, history_context_id, "email", "name", "plan")\nSELECT \'update\', _new."id", _tidemark_context, _new."email", _new."name", _new."plan" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."email", _old."name", _old."plan") IS DISTINCT FROM ROW(_new."email", _new."name", _new."plan")));\nRETURN NULL;',
+                    hash="2a90d79aa10ce38aab29a61ef8a9a84e31d5d268",
+                    level="STATEMENT",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_memberevent_d2053",
+                    referencing="REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ",
+                    table="scale_member",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='member',
-            trigger=pgtrigger.compiler.Trigger(name='delete_memberevent', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE _tidemark_context uuid;', func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_memberevent" (history_label, history_object_id, history_context_id, "email", "name", "plan")\nSELECT \'delete\', _old."id", _tidemark_context, _old."email", _old."name", _old."plan" FROM tidemark_old AS _old;\nRETURN NULL;', hash='491c0b3d471d92d3bba94bcfae0db39d5794e71f', level='STATEMENT', operation='DELETE', pgid='pgtrigger_delete_memberevent_89110', referencing='REFERENCING OLD TABLE AS tidemark_old ', table='scale_member', when='AFTER')),
+            model_name="member",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_memberevent",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE _tidemark_context uuid;",
+                    func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_memberevent" (history_label, history_object_id, history_context_id, "email", "name", "plan")\nSELECT \'delete\', _old."id", _tidemark_context, _old."email", _old."name", _old."plan" FROM tidemark_old AS _old;\nRETURN NULL;',
+                    hash="491c0b3d471d92d3bba94bcfae0db39d5794e71f",
+                    level="STATEMENT",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_memberevent_89110",
+                    referencing="REFERENCING OLD TABLE AS tidemark_old ",
+                    table="scale_member",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='memberevent',
-            name='history_context',
-            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tidemark_history.context'),
+            model_name="memberevent",
+            name="history_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tidemark_history.context",
+            ),
         ),
         migrations.AddField(
-            model_name='memberevent',
-            name='history_object',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='history', to='scale.member'),
+            model_name="memberevent",
+            name="history_object",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="history",
+                to="scale.member",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='reading',
-            trigger=pgtrigger.compiler.Trigger(name='insert_readingevent', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE _tidemark_context uuid;', func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_readingevent" (history_label, history_object_id, history_context_id, "sensor", "value")\nSELECT \'insert\', _new."id", _tidemark_context, _new."sensor", _new."value" FROM tidemark_new AS _new;\nRETURN NULL;', hash='d7df96c022aa0fc4a4dabca2e792e0ca8ed9338b', level='STATEMENT', operation='INSERT', pgid='pgtrigger_insert_readingevent_17d6e', referencing='REFERENCING NEW TABLE AS tidemark_new ', table='scale_reading', when='AFTER')),
+            model_name="reading",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_readingevent",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE _tidemark_context uuid;",
+                    func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_readingevent" (history_label, history_object_id, history_context_id, "sensor", "value")\nSELECT \'insert\', _new."id", _tidemark_context, _new."sensor", _new."value" FROM tidemark_new AS _new;\nRETURN NULL;',
+                    hash="d7df96c022aa0fc4a4dabca2e792e0ca8ed9338b",
+                    level="STATEMENT",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_readingevent_17d6e",
+                    referencing="REFERENCING NEW TABLE AS tidemark_new ",
+                    table="scale_reading",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='reading',
-            trigger=pgtrigger.compiler.Trigger(name='update_readingevent', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE _tidemark_context uuid;', func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_readingevent" (history_label, history_object_id, history_context_id, "sensor", "value")\nSELECT \'update\', _new."id", _tidemark_context, _new."sensor", _new."value" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."sensor", _old."value") IS DISTINCT FROM ROW(_new."sensor", _new."value")));\nRETURN NULL;', hash='3f040447a285998136af82d50f9b7613f4c440ea', level='STATEMENT', operation='UPDATE', pgid='pgtrigger_update_readingevent_06cd1', referencing='REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ', table='scale_reading', when='AFTER')),
+            model_name="reading",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_readingevent",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE _tidemark_context uuid;",
+                    func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_readingevent" (history_label, history_object_id, history_context_id, "sensor", "value")\nSELECT \'update\', _new."id", _tidemark_context, _new."sensor", _new."value" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."sensor", _old."value") IS DISTINCT FROM ROW(_new."sensor", _new."value")));\nRETURN NULL;',
+                    hash="3f040447a285998136af82d50f9b7613f4c440ea",
+                    level="STATEMENT",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_readingevent_06cd1",
+                    referencing="REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ",
+                    table="scale_reading",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='reading',
-            trigger=pgtrigger.compiler.Trigger(name='delete_readingevent', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE _tidemark_context uuid;', func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_readingevent" (history_label, history_object_id, history_context_id, "sensor", "value")\nSELECT \'delete\', _old."id", _tidemark_context, _old."sensor", _old."value" FROM tidemark_old AS _old;\nRETURN NULL;', hash='b04f2b1dbc07c371a58cbe141d7e4317a7cea9d9', level='STATEMENT', operation='DELETE', pgid='pgtrigger_delete_readingevent_b31ca', referencing='REFERENCING OLD TABLE AS tidemark_old ', table='scale_reading', when='AFTER')),
+            model_name="reading",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_readingevent",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE _tidemark_context uuid;",
+                    func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "scale_readingevent" (history_label, history_object_id, history_context_id, "sensor", "value")\nSELECT \'delete\', _old."id", _tidemark_context, _old."sensor", _old."value" FROM tidemark_old AS _old;\nRETURN NULL;',
+                    hash="b04f2b1dbc07c371a58cbe141d7e4317a7cea9d9",
+                    level="STATEMENT",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_readingevent_b31ca",
+                    referencing="REFERENCING OLD TABLE AS tidemark_old ",
+                    table="scale_reading",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='readingevent',
-            name='history_context',
-            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tidemark_history.context'),
+            model_name="readingevent",
+            name="history_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tidemark_history.context",
+            ),
         ),
         migrations.AddField(
-            model_name='readingevent',
-            name='history_object',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='history', to='scale.reading'),
+            model_name="readingevent",
+            name="history_object",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="history",
+                to="scale.reading",
+            ),
         ),
         migrations.AddIndex(
-            model_name='memberevent',
-            index=models.Index(fields=['history_object', 'history_at'], name='th_180a9e1804_obj'),
+            model_name="memberevent",
+            index=models.Index(fields=["history_object", "history_at"], name="th_180a9e1804_obj"),
         ),
         migrations.AddIndex(
-            model_name='memberevent',
-            index=models.Index(condition=models.Q(('history_context__isnull', False)), fields=['history_context'], name='th_180a9e1804_ctx'),
+            model_name="memberevent",
+            index=models.Index(
+                condition=models.Q(("history_context__isnull", False)),
+                fields=["history_context"],
+                name="th_180a9e1804_ctx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='memberevent',
-            index=django.contrib.postgres.indexes.BrinIndex(fields=['history_at'], name='th_180a9e1804_at'),
+            model_name="memberevent",
+            index=django.contrib.postgres.indexes.BrinIndex(
+                fields=["history_at"], name="th_180a9e1804_at"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='memberevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';", hash='b558787f53adce30e823feda544906a7c9d114a1', level='STATEMENT', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_7ebac', table='scale_memberevent', when='BEFORE')),
+            model_name="memberevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';",
+                    hash="b558787f53adce30e823feda544906a7c9d114a1",
+                    level="STATEMENT",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_7ebac",
+                    table="scale_memberevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='readingevent',
-            index=models.Index(fields=['history_object', 'history_at'], name='th_2e17452194_obj'),
+            model_name="readingevent",
+            index=models.Index(fields=["history_object", "history_at"], name="th_2e17452194_obj"),
         ),
         migrations.AddIndex(
-            model_name='readingevent',
-            index=models.Index(condition=models.Q(('history_context__isnull', False)), fields=['history_context'], name='th_2e17452194_ctx'),
+            model_name="readingevent",
+            index=models.Index(
+                condition=models.Q(("history_context__isnull", False)),
+                fields=["history_context"],
+                name="th_2e17452194_ctx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='readingevent',
-            index=django.contrib.postgres.indexes.BrinIndex(fields=['history_at'], name='th_2e17452194_at'),
+            model_name="readingevent",
+            index=django.contrib.postgres.indexes.BrinIndex(
+                fields=["history_at"], name="th_2e17452194_at"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='readingevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';", hash='5c898473b618f35ab6ee21a682aa6c64dfbbb8ea', level='STATEMENT', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_7ecf2', table='scale_readingevent', when='BEFORE')),
+            model_name="readingevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';",
+                    hash="5c898473b618f35ab6ee21a682aa6c64dfbbb8ea",
+                    level="STATEMENT",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_7ecf2",
+                    table="scale_readingevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

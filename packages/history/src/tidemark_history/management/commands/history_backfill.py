@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ...backfill import BASELINE_LABEL, backfill
-from ...cli import add_common_arguments, model_argument, progress, running
+from ...cli import add_common_arguments, model_argument, plural, progress, running
 from ...context import context
 
 
@@ -38,8 +38,8 @@ class Command(BaseCommand):
             {"model": d.event_model._meta.label, "rows": d.rows, "created": d.created} for d in done
         ]
         output.write({"event_models": found})
-        for item in [] if options["json"] else found:
+        for d in [] if options["json"] else done:
             self.stdout.write(
-                f"{item['model']}: {item['created']} baseline events written "
-                f"({item['rows']} rows looked at)"
+                f"{d.event_model._meta.label}: {plural(d.created, 'baseline event')} written "
+                f"({plural(d.rows, 'row')} looked at)"
             )

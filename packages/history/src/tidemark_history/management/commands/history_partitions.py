@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...cli import add_common_arguments, running
+from ...cli import add_common_arguments, plural, running
 from ...partitions import maintain_partitions
 
 
@@ -26,12 +26,16 @@ class Command(BaseCommand):
             if options["ahead"] is not None and options["ahead"] < 0:
                 raise CommandError("--ahead must be 0 or more periods.")
             done = maintain_partitions(options["ahead"], using)
-        tables = [
-            {"model": d.model._meta.label, "created": d.created, "moved": d.moved} for d in done
-        ]
-        output.write({"tables": tables})
-        for table in [] if options["json"] else tables:
+        output.write(
+            {
+                "tables": [
+                    {"model": d.model._meta.label, "created": d.created, "moved": d.moved}
+                    for d in done
+                ]
+            }
+        )
+        for d in [] if options["json"] else done:
             self.stdout.write(
-                f"{table['model']}: {len(table['created'])} partitions created, "
-                f"{table['moved']} events moved out of the DEFAULT partition"
+                f"{d.model._meta.label}: {plural(len(d.created), 'partition')} created, "
+                f"{plural(d.moved, 'event')} moved out of the DEFAULT partition"
             )
