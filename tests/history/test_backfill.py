@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 
@@ -87,7 +88,7 @@ def test_an_interrupted_run_resumes_without_duplicates(untracked_rows: list[Memb
 
 
 def test_the_baseline_is_the_state_later_changes_follow(untracked_rows: list[Member]) -> None:
-    backfill(Member, label="initial")
+    backfill(Member)
     member = untracked_rows[0]
     Member.objects.filter(pk=member.pk).update(plan="pro")
 
@@ -96,7 +97,16 @@ def test_the_baseline_is_the_state_later_changes_follow(untracked_rows: list[Mem
         for e in events(MemberEvent)
         if e["history_object_id"] == member.pk
     ]
-    assert found == [("initial", "free"), ("update", "pro")]
+    assert found == [("baseline", "free"), ("update", "pro")]
+    [baseline, update] = member.history.order_by("history_id")
+    assert update.diff() == {"plan": ("free", "pro")}
+    # as_of knows the row from its baseline on, not before.
+    assert history.as_of(Member, baseline.history_at).get(pk=member.pk).plan == "free"
+    assert (
+        not history.as_of(Member, baseline.history_at - datetime.timedelta(seconds=1))
+        .filter(pk=member.pk)
+        .exists()
+    )
 
 
 def test_a_partitioned_event_table_gets_baselines_too() -> None:
@@ -118,8 +128,6 @@ def test_bad_arguments_are_refused() -> None:
         backfill(Category)
     with pytest.raises(HistoryError, match="at least 1"):
         backfill(Member, batch_size=0)
-    with pytest.raises(history.TrackingError, match="lowercase"):
-        backfill(Member, label="Not A Label")
 
 
 def test_the_command_reports_and_records_its_context(

@@ -232,3 +232,29 @@ def test_migrations_turn_an_event_table_with_rows_partitioned_and_back() -> None
             pass
         migrate("0002_partition_readings")
     assert kind("scale_readingevent") == "p"
+
+
+def test_reading_and_undo_work_the_same_on_a_partitioned_table() -> None:
+    with history.context(user="ann") as block:
+        reading = Reading.objects.create(sensor="tide", value=1)
+    Reading.objects.filter(pk=reading.pk).update(value=2)
+    [insert, update] = reading.history.order_by("history_id")
+
+    assert update.diff() == {"value": (1, 2)}
+    assert [e.history_label for e in history.events(obj=reading)] == ["update", "insert"]
+    assert [e.pk for e in history.events(context=block.id)] == [insert.pk]
+    assert history.as_of(Reading, insert.history_at).get(pk=reading.pk).value == 1
+
+    insert.revert()
+    assert Reading.objects.get(pk=reading.pk).value == 1
+    pk = reading.pk
+    reading.delete()
+    restored = insert.revert()
+    assert (restored.pk, Reading.objects.get(pk=pk).value) == (pk, 1)
+    assert [e.history_label for e in restored.history.order_by("history_id")] == [
+        "insert",
+        "update",
+        "update",
+        "delete",
+        "insert",
+    ]

@@ -2,7 +2,7 @@
 
 A model tracked after its rows existed has no event for them: its first real change cannot
 be diffed or reverted, and ``as_of`` does not know the row. `backfill()` writes one baseline
-event (label ``baseline`` unless told) per row of the tracked model that has no event at
+event (label ``baseline``, which ``as_of`` and diffs read as the row's state) per row of the tracked model that has no event at
 all in the event table, copying the row's current values.
 
 It walks the rows in primary-key order, `batch_size` per transaction. Each batch first locks
@@ -24,7 +24,7 @@ from django.db import connections, models, transaction
 
 from .conf import batch_size as default_batch_size
 from .exceptions import HistoryError
-from .trackers import CONTEXT_EXPRESSION, Tracker
+from .trackers import CONTEXT_EXPRESSION
 from .tracking import EventSpec, specs_of
 
 BASELINE_LABEL = "baseline"
@@ -53,7 +53,6 @@ def _specs(model: type[models.Model]) -> list[EventSpec]:
 def backfill(
     model: type[models.Model],
     *,
-    label: str = BASELINE_LABEL,
     batch_size: int | None = None,
     using: str = "default",
     progress: Callable[[str, int, int | None], None] | None = None,
@@ -62,7 +61,6 @@ def backfill(
 
     Args:
         model: A tracked model (each of its event models gets baselines).
-        label: The label of the baseline events.
         batch_size: Rows per transaction (default ``TIDEMARK_HISTORY_BATCH_SIZE``).
         using: The database alias.
         progress: Called as ``progress(task, rows_done, rows_total)`` after each batch.
@@ -71,13 +69,12 @@ def backfill(
         One `Backfilled` per event model: rows looked at and baselines written.
 
     Raises:
-        HistoryError: When `model` is not tracked, or the label or batch size is invalid.
+        HistoryError: When `model` is not tracked, or the batch size is not positive.
     """
     size = default_batch_size() if batch_size is None else batch_size
     if size < 1:
         raise HistoryError(f"The batch size must be at least 1, not {size}.")
-    Tracker(label)  # validates the label as every tracker label is
-    return [_backfill(spec, label, size, using, progress) for spec in _specs(model)]
+    return [_backfill(spec, size, using, progress) for spec in _specs(model)]
 
 
 def _statements(spec: EventSpec, connection: Any) -> tuple[str, str]:
@@ -106,7 +103,6 @@ def _statements(spec: EventSpec, connection: Any) -> tuple[str, str]:
 
 def _backfill(
     spec: EventSpec,
-    label: str,
     size: int,
     using: str,
     progress: Callable[[str, int, int | None], None] | None,
@@ -122,7 +118,7 @@ def _backfill(
             cursor.execute(lock, [last is None, last, size])
             keys = [row[0] for row in cursor.fetchall()]
             if keys:
-                cursor.execute(insert, [label, keys])
+                cursor.execute(insert, [BASELINE_LABEL, keys])
                 created += cursor.rowcount
         if not keys:
             return Backfilled(spec.event_model, rows, created)

@@ -1,4 +1,4 @@
-"""`manage.py history_backfill app.Model [--label L] [--batch-size N] [--database] [--json]`."""
+"""`manage.py history_backfill app.Model [--batch-size N] [--database] [--json]`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ...backfill import BASELINE_LABEL, backfill
+from ...backfill import backfill
 from ...cli import add_common_arguments, model_argument, plural, progress, running
 from ...context import context
 
@@ -19,7 +19,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("model", help="The tracked model, as app_label.ModelName.")
-        parser.add_argument("--label", default=BASELINE_LABEL, help="The baseline label.")
         parser.add_argument("--batch-size", type=int, help="Rows per transaction.")
         add_common_arguments(parser)
 
@@ -29,7 +28,6 @@ class Command(BaseCommand):
             with context(command="history_backfill"):
                 done = backfill(
                     model,
-                    label=options["label"],
                     batch_size=options["batch_size"],
                     using=using,
                     progress=bar,
