@@ -2,8 +2,8 @@
 
 A model tracked after its rows existed has no event for them: its first real change cannot
 be diffed or reverted, and ``as_of`` does not know the row. `backfill()` writes one baseline
-event (label ``baseline``, which ``as_of`` and diffs read as the row's state) per row of the tracked model that has no event at
-all in the event table, copying the row's current values.
+event (label ``baseline``, which ``as_of`` and diffs read as the row's state) per row of the
+tracked model that has no event at all in the event table, copying its current values.
 
 It walks the rows in primary-key order, `batch_size` per transaction. Each batch first locks
 its rows (``FOR NO KEY UPDATE``: a concurrent update of one of them waits, and its event

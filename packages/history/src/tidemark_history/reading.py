@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models.query import ModelIterable
 
+from .backfill import BASELINE_LABEL
 from .event import Event, Kind, kind_of
 from .exceptions import HistoryError
-from .backfill import BASELINE_LABEL
 from .tracking import EventSpec, _specs
 
 if TYPE_CHECKING:
