@@ -80,3 +80,13 @@ def check_connection_does_not_own_history(
                 )
             )
     return messages
+
+
+@register()
+def check_history_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_history.E010``/``E011``: the retention settings have acceptable values."""
+    from tidemark_core.conf import check_settings
+
+    from .conf import SETTINGS
+
+    return check_settings(*SETTINGS)
