@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "tidemark_history",
     "tests.history.testapp",
     "tests.history.evolve",
+    "tests.history.scale",
 ]
 DATABASES = databases("history", "other")
 # The alias "other" uses server-side binding (prepared statements take one command), so

@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from .exceptions import TrackingError
+from .triggers import Trigger, trigger_name
 
 if TYPE_CHECKING:
     from .tracking import EventSpec
@@ -76,7 +77,7 @@ class Tracker:
 
 def _trigger_name(spec: EventSpec, label: str) -> str:
     # Several decorators on one model each get their own triggers.
-    return f"{label}_{spec.suffix}"[:43]
+    return trigger_name(label, spec.suffix)
 
 
 def _rewrite(condition_sql: str) -> str:
@@ -106,7 +107,7 @@ def _insert_events(
 def _statement_trigger(
     spec: EventSpec, label: str, operation: pgtrigger.Operation, func: str, **tables: str
 ) -> pgtrigger.Trigger:
-    return pgtrigger.Trigger(
+    return Trigger(
         name=_trigger_name(spec, label),
         level=pgtrigger.Statement,
         when=pgtrigger.After,
