@@ -1,7 +1,8 @@
-"""URLs of the history suite's request tests: a view that writes a tracked row."""
+"""URLs of the history suite: the admin, and a view that writes a tracked row."""
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -14,4 +15,4 @@ def create_item(request: HttpRequest, rest: str) -> HttpResponse:
     return HttpResponse(str(item.pk))
 
 
-urlpatterns = [path("items/<path:rest>", create_item)]
+urlpatterns = [path("admin/", admin.site.urls), path("items/<path:rest>", create_item)]

@@ -44,6 +44,7 @@ class _State:
         self.setting = ""
         # Without lazy values the answer of current() never changes: computed once.
         self.fixed: _State | None = None
+        self.resolving = threading.local()  # .active: reading the lazy values in this thread
 
     def _effective(self) -> tuple[dict[str, Any], _State | None]:
         """The metadata in force now, and the enclosing block's state (current)."""
@@ -61,7 +62,15 @@ class _State:
         """
         if self.fixed is not None:
             return self.fixed
-        metadata, outer = self._effective()
+        if getattr(self.resolving, "active", False):
+            # A write made while the lazy values are read (loading the user can write the
+            # session): it joins the context in force until then.
+            return self if self.id is not None else (self.outer.current() if self.outer else self)
+        self.resolving.active = True
+        try:
+            metadata, outer = self._effective()
+        finally:
+            self.resolving.active = False
         if outer is not None and metadata == outer.metadata:
             chosen = outer
         else:

@@ -34,7 +34,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-from .context import active_state
+from .context import _current, active_state
 
 SETTING = "tidemark_history.context"
 SET_CONTEXT = f"SELECT set_config('{SETTING}', %s, true)"
@@ -59,8 +59,10 @@ def deliver_context(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     """The execute wrapper: see the module docstring."""
-    state = active_state()
-    if state is None or not isinstance(sql, str) or not is_data_changing(sql):
+    if _current.get() is None or not isinstance(sql, str) or not is_data_changing(sql):
+        return execute(sql, params, many, context)
+    state = active_state()  # may run the lazy resolvers: after the cheap checks
+    if state is None or not state.setting:  # a write made while the first lazy values load
         return execute(sql, params, many, context)
     connection: BaseDatabaseWrapper = context["connection"]
     if not _functions_exist(connection):

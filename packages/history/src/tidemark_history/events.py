@@ -7,8 +7,8 @@ from typing import Any
 from django.db import connections, models, router, transaction
 
 from .context import active_state
-from .delivery import STORE_FUNCTION
 from .exceptions import TrackingError
+from .trackers import STORE_CONTEXT_SQL
 from .tracking import specs_of
 
 
@@ -57,5 +57,5 @@ def create_event(obj: models.Model, *, label: str, using: str | None = None) -> 
         if state is not None:
             # The INSERT set the context (the delivery did); write its row as triggers do.
             with connections[database].cursor() as cursor:
-                cursor.execute(f"SELECT {STORE_FUNCTION}")
+                cursor.execute(STORE_CONTEXT_SQL)
     return event

@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from .exceptions import TrackingError
+from .triggers import Trigger, trigger_name
 
 if TYPE_CHECKING:
     from .tracking import EventSpec
@@ -29,6 +30,11 @@ CONTEXT_EXPRESSION = (
     "THEN tidemark_history_current_context() END"
 )
 # After the events: the context row is written once, and only when events were recorded.
+# Code that inserts events itself (create_event(), the backfill) runs STORE_CONTEXT_SQL.
+STORE_CONTEXT_SQL = (
+    "SELECT tidemark_history_store_context() "
+    "WHERE current_setting('tidemark_history.context', true) <> ''"
+)
 STORE_CONTEXT = (
     "IF FOUND AND _tidemark_context IS NOT NULL THEN\n"
     "    PERFORM tidemark_history_store_context();\n"
@@ -88,7 +94,7 @@ class Tracker:
 
 def _trigger_name(spec: EventSpec, label: str) -> str:
     # Several decorators on one model each get their own triggers.
-    return f"{label}_{spec.suffix}"[:43]
+    return trigger_name(label, spec.suffix)
 
 
 def _rewrite(condition_sql: str) -> str:
@@ -119,7 +125,7 @@ def _insert_events(
 def _statement_trigger(
     spec: EventSpec, label: str, operation: pgtrigger.Operation, func: str, **tables: str
 ) -> pgtrigger.Trigger:
-    return pgtrigger.Trigger(
+    return Trigger(
         name=_trigger_name(spec, label),
         level=pgtrigger.Statement,
         when=pgtrigger.After,

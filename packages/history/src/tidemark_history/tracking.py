@@ -13,8 +13,11 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Now
 
+from .event import Event
 from .exceptions import TrackingError
+from .partitions import partitioning
 from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
+from .triggers import guard_triggers
 
 _M = TypeVar("_M", bound=type[models.Model])
 
@@ -23,8 +26,6 @@ _DROPPED_KWARGS = (
     *("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default"),
     *("unique_for_date", "unique_for_month", "unique_for_year", "validators"),
 )
-
-APPEND_ONLY_TRIGGER = "append_only"
 
 
 @dataclass
@@ -77,6 +78,7 @@ def track(
     exclude: Sequence[str] | None = None,
     model_name: str | None = None,
     related_name: str = "history",
+    partition: str | None = None,
 ) -> Callable[[_M], _M]:
     """Record the changes of the decorated model in a generated event model.
 
@@ -92,6 +94,8 @@ def track(
         exclude: Fields not to copy.
         model_name: The name of the generated event model.
         related_name: The reverse accessor from a tracked row to its events.
+        partition: ``"day"``, ``"week"``, ``"month"`` or ``"year"``: range-partition the
+            event table on ``history_at`` by that period (see ``history_partitions``).
 
     Raises:
         TrackingError: For an abstract or proxy model, unknown fields, or repeated labels.
@@ -101,7 +105,7 @@ def track(
     def decorate(model: _M) -> _M:
         _validate(model, chosen)
         spec = EventSpec(model, chosen, _tracked_fields(model, fields, exclude))
-        spec.event_model = _event_model(spec, model_name, related_name)
+        spec.event_model = _event_model(spec, model_name, related_name, partition)
         for tracker in chosen:
             pgtrigger.register(*tracker.triggers(spec))(model)
         _specs.setdefault(model, []).append(spec)
@@ -185,7 +189,9 @@ def _name(prefix: str, table: str, kind: str) -> str:
     return f"{prefix}_{hashlib.sha1(table.encode()).hexdigest()[:10]}_{kind}"
 
 
-def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> type[models.Model]:
+def _event_model(
+    spec: EventSpec, model_name: str | None, related_name: str, partition: str | None = None
+) -> type[models.Model]:
     tracked = spec.tracked
     name = model_name or f"{tracked.__name__}Event"
     table = f"{tracked._meta.app_label}_{name.lower()}"
@@ -205,10 +211,12 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
                 ),
                 BrinIndex(fields=["history_at"], name=_name("th", table, "at")),
             ],
+            "constraints": partitioning(table, partition),
         },
     )
     attrs: dict[str, Any] = {
         "__module__": tracked.__module__,
+        "history_spec": spec,
         "Meta": meta,
         "history_id": models.BigAutoField(primary_key=True),
         "history_at": models.DateTimeField(db_default=Now()),
@@ -235,23 +243,12 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
     }
     for tracked_field in spec.tracked_fields:
         attrs[tracked_field.name] = _copy(tracked_field)
-    event_model: type[models.Model] = type(name, (models.Model,), attrs)
+    event_model: type[models.Model] = type(name, (Event, models.Model), attrs)
     # Importable beside the tracked model (`from shop.models import ProductEvent`), which
     # is also where `manage.py shell` looks for it.
     module = sys.modules.get(tracked.__module__)
     existing = getattr(module, name, None)
     if module is not None and (existing is None or getattr(existing, "_meta", None)):
         setattr(module, name, event_model)
-    pgtrigger.register(
-        pgtrigger.Trigger(
-            name=APPEND_ONLY_TRIGGER,
-            level=pgtrigger.Statement,
-            when=pgtrigger.Before,
-            operation=pgtrigger.Update | pgtrigger.Delete,
-            func=(
-                "RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, "
-                "TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';"
-            ),
-        )
-    )(event_model)
+    pgtrigger.register(*guard_triggers())(event_model)
     return event_model

@@ -7,6 +7,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.triggers
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -72,7 +74,7 @@ class Migration(migrations.Migration):
             model_name="category",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_categoryevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_categoryevent" (history_label, history_object_id, history_context_id, "name", "slug")\nSELECT \'insert\', _new."id", _tidemark_context, _new."name", _new."slug" FROM tidemark_new AS _new;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -81,7 +83,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING NEW TABLE AS tidemark_new ",
                     table="shop_category",
                     when="AFTER",
-                    hash="baa831ab3b6e4529015b6adf5e4f4b1e1ab5a2ab",
+                    hash="1725fd85a84693384e3300504f22369a2ec8beb3",
                 ),
             ),
         ),
@@ -89,7 +91,7 @@ class Migration(migrations.Migration):
             model_name="category",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_categoryevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_categoryevent" (history_label, history_object_id, history_context_id, "name", "slug")\nSELECT \'update\', _new."id", _tidemark_context, _new."name", _new."slug" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."name", _old."slug") IS DISTINCT FROM ROW(_new."name", _new."slug")));\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -98,7 +100,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ",
                     table="shop_category",
                     when="AFTER",
-                    hash="79bbcab53b6659b7b848adecf45f22e4331ad94d",
+                    hash="63664afabacff689a5d617f07463d93032614b81",
                 ),
             ),
         ),
@@ -106,7 +108,7 @@ class Migration(migrations.Migration):
             model_name="category",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_categoryevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_categoryevent" (history_label, history_object_id, history_context_id, "name", "slug")\nSELECT \'delete\', _old."id", _tidemark_context, _old."name", _old."slug" FROM tidemark_old AS _old;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -115,7 +117,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old ",
                     table="shop_category",
                     when="AFTER",
-                    hash="be0e7b8895c0d685123a727c6e60fa8f00dc0077",
+                    hash="20a3c8bb7ad7fe016f2725297d73ab3d3a05eae9",
                 ),
             ),
         ),
@@ -208,9 +210,9 @@ class Migration(migrations.Migration):
             model_name="categoryevent",
             trigger=pgtrigger.compiler.Trigger(
                 name="append_only",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';",
-                    hash="685d021d05ea63f4034f93d3006a41b7f4ff6c14",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.current_setting('tidemark_history.maintenance', true) = TG_RELID::text\n    AND pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="e19fe4d2a1d7136dd335e530339b1f651654d862",
                     level="STATEMENT",
                     operation="UPDATE OR DELETE",
                     pgid="pgtrigger_append_only_ad5da",
@@ -220,10 +222,25 @@ class Migration(migrations.Migration):
             ),
         ),
         pgtrigger.migrations.AddTrigger(
+            model_name="categoryevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only_truncate",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % of % by a role that does not own it is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="830441316c7d42488c515b9476fdaf4b35c06001",
+                    level="STATEMENT",
+                    operation="TRUNCATE",
+                    pgid="pgtrigger_append_only_truncate_f3cdd",
+                    table="shop_categoryevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price")\nSELECT \'insert\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price" FROM tidemark_new AS _new;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -232,7 +249,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING NEW TABLE AS tidemark_new ",
                     table="shop_product",
                     when="AFTER",
-                    hash="8e24224b643529836e3d61f957eb42fbf486d36f",
+                    hash="6008b9b74655ca7b75728a5f10ab70028a23256a",
                 ),
             ),
         ),
@@ -240,7 +257,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price")\nSELECT \'update\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."category_id", _old."name", _old."price") IS DISTINCT FROM ROW(_new."category_id", _new."name", _new."price")));\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -249,7 +266,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ",
                     table="shop_product",
                     when="AFTER",
-                    hash="15b6414993db2f6f5501add2abb0f0c26a4f70c6",
+                    hash="0b21559b03a70be0027fbbf7c909555fad6dbdb3",
                 ),
             ),
         ),
@@ -257,7 +274,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price")\nSELECT \'delete\', _old."id", _tidemark_context, _old."category_id", _old."name", _old."price" FROM tidemark_old AS _old;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -266,7 +283,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old ",
                     table="shop_product",
                     when="AFTER",
-                    hash="da2a8f054253d1499d250865a91763dd0ced2a34",
+                    hash="4b6d244e5e39f9219a46b3359684849205e06e19",
                 ),
             ),
         ),
@@ -292,12 +309,27 @@ class Migration(migrations.Migration):
             model_name="productevent",
             trigger=pgtrigger.compiler.Trigger(
                 name="append_only",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';",
-                    hash="5889647d9cb689788fa0fe83a7e6a2edfab0a16b",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.current_setting('tidemark_history.maintenance', true) = TG_RELID::text\n    AND pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="daabcd0b3cde143626087d33828b46ae75e822be",
                     level="STATEMENT",
                     operation="UPDATE OR DELETE",
                     pgid="pgtrigger_append_only_5df15",
+                    table="shop_productevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="productevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only_truncate",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % of % by a role that does not own it is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="33a0b0c6192526b61776f713527cdebfe6df393f",
+                    level="STATEMENT",
+                    operation="TRUNCATE",
+                    pgid="pgtrigger_append_only_truncate_1bb53",
                     table="shop_productevent",
                     when="BEFORE",
                 ),

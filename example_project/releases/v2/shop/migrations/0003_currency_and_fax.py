@@ -4,6 +4,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.triggers
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -42,7 +44,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency")\nSELECT \'insert\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency" FROM tidemark_new AS _new;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -51,7 +53,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING NEW TABLE AS tidemark_new ",
                     table="shop_product",
                     when="AFTER",
-                    hash="1367405435f246248472c73bfc0e514996463bd7",
+                    hash="88a3fc04acc2d1e868d287bf76717c136cd6a85f",
                 ),
             ),
         ),
@@ -59,7 +61,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency")\nSELECT \'update\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."category_id", _old."name", _old."price", _old."in_stock", _old."currency") IS DISTINCT FROM ROW(_new."category_id", _new."name", _new."price", _new."in_stock", _new."currency")));\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -68,7 +70,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ",
                     table="shop_product",
                     when="AFTER",
-                    hash="8be51202fa61891c1ad04395b457eda053adf648",
+                    hash="4dd42b96cc03a06dd603852aa8991b5bd68f7bae",
                 ),
             ),
         ),
@@ -76,7 +78,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency")\nSELECT \'delete\', _old."id", _tidemark_context, _old."category_id", _old."name", _old."price", _old."in_stock", _old."currency" FROM tidemark_old AS _old;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -85,7 +87,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old ",
                     table="shop_product",
                     when="AFTER",
-                    hash="138fc18c1621dac3fe58c64690f31f3b1a35cfb9",
+                    hash="91c72354de9b690df3b992f60c4fb4062dd1604e",
                 ),
             ),
         ),

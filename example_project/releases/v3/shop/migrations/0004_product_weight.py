@@ -4,6 +4,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.triggers
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -37,7 +39,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency", "weight_grams")\nSELECT \'insert\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency", _new."weight_grams" FROM tidemark_new AS _new;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -46,7 +48,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING NEW TABLE AS tidemark_new ",
                     table="shop_product",
                     when="AFTER",
-                    hash="0ecbb4c962174ecc8f2955adeb8d71f0296a9d12",
+                    hash="3081b32c6a871c38ec96e1b8343685d7a62e5561",
                 ),
             ),
         ),
@@ -54,7 +56,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency", "weight_grams")\nSELECT \'update\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency", _new."weight_grams" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."category_id", _old."name", _old."price", _old."in_stock", _old."currency", _old."weight_grams") IS DISTINCT FROM ROW(_new."category_id", _new."name", _new."price", _new."in_stock", _new."currency", _new."weight_grams")));\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -63,7 +65,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old  NEW TABLE AS tidemark_new ",
                     table="shop_product",
                     when="AFTER",
-                    hash="b4e4043f52b8c004058fd410fadc456dab8b0610",
+                    hash="59544658fd2242d3e4a6ff60c5a58862dfd65da8",
                 ),
             ),
         ),
@@ -71,7 +73,7 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := CASE WHEN current_setting(\'tidemark_history.context\', true) <> \'\' THEN tidemark_history_current_context() END;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency", "weight_grams")\nSELECT \'delete\', _old."id", _tidemark_context, _old."category_id", _old."name", _old."price", _old."in_stock", _old."currency", _old."weight_grams" FROM tidemark_old AS _old;\nIF FOUND AND _tidemark_context IS NOT NULL THEN\n    PERFORM tidemark_history_store_context();\nEND IF;\nRETURN NULL;',
                     level="STATEMENT",
@@ -80,7 +82,7 @@ class Migration(migrations.Migration):
                     referencing="REFERENCING OLD TABLE AS tidemark_old ",
                     table="shop_product",
                     when="AFTER",
-                    hash="1d7fe2b1690076b211861ca9b8b510f33012060e",
+                    hash="9b3e1a3f84ef26436fe4e5fabd0508ddce5ba157",
                 ),
             ),
         ),

@@ -6,7 +6,7 @@ from tidemark_history import sql
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tidemark_history", "0001_initial")]
+    dependencies = [("tidemark_history", "0003_retention")]
 
     operations = [
         migrations.AddField(
