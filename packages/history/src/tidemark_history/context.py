@@ -41,7 +41,10 @@ class _State:
         self.lock = threading.Lock()
         self.id: uuid.UUID | None = None
         self.metadata: dict[str, Any] = {}
-        self.setting = ""
+        self.setting = ""  # the document: id, parent and metadata
+        self.bare = ""  # the id alone, sent once the row is known to be stored
+        # The aliases whose database holds this id's row, committed (seen by the delivery).
+        self.stored: set[str] = set()
         # Without lazy values the answer of current() never changes: computed once.
         self.fixed: _State | None = None
         self.resolving = threading.local()  # .active: reading the lazy values in this thread
@@ -80,6 +83,8 @@ class _State:
                     self.id = uuid.uuid4()
                     self.metadata = metadata
                     self.setting = _setting(self.id, parent, metadata)
+                    self.bare = str(self.id)
+                    self.stored = set()
             chosen = self
         if not self.lazy:
             self.fixed = chosen

@@ -14,7 +14,9 @@ transaction pooling) and costs no extra round trip where it can be avoided:
   ``connection.run_on_commit`` at every commit, rollback and savepoint rollback (which
   also undo a ``set_config``), so its identity tells "still the transaction it was sent in".
 - psycopg 3, otherwise: in pipeline mode, ``set_config`` and the statement in one round
-  trip and one implicit transaction.
+  trip and one implicit transaction. Until the row is seen stored on that database (the
+  trigger narrows the setting to the bare id; a read-back in the same pipeline tells), the
+  setting carries the metadata; afterwards the bare id, which the triggers only read.
 - psycopg2 in autocommit mode: ``BEGIN`` and ``set_config`` in one round trip, the
   statement, then ``COMMIT``: the statement stays its own transaction.
 
@@ -34,10 +36,11 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-from .context import _current, active_state
+from .context import _current, _State, active_state
 
 SETTING = "tidemark_history.context"
 SET_CONTEXT = f"SELECT set_config('{SETTING}', %s, true)"
+READ_SETTING = f"SELECT current_setting('{SETTING}', true)"
 STORE_FUNCTION = "tidemark_history_store_context()"
 
 _WRITE = re.compile(
@@ -67,7 +70,8 @@ def deliver_context(
     connection: BaseDatabaseWrapper = context["connection"]
     if not _functions_exist(connection):
         return execute(sql, params, many, context)
-    value = state.setting
+    stored = connection.alias in state.stored
+    value = state.bare if stored else state.setting
 
     def run() -> Any:
         return execute(sql, params, many, context)
@@ -85,17 +89,32 @@ def deliver_context(
         # The raw connection and the list are kept alive by this tuple, so `is` is safe.
         setattr(connection, _SENT, (connection.connection, connection.run_on_commit, value))
         return result
-    return _with_setting(connection, value, run)
+    learn = not stored and is_psycopg3 and connection.get_autocommit()
+    return _with_setting(connection, value, run, state if learn else None)
 
 
-def _with_setting(connection: BaseDatabaseWrapper, value: str, run: Callable[[], Any]) -> Any:
+def _with_setting(
+    connection: BaseDatabaseWrapper,
+    value: str,
+    run: Callable[[], Any],
+    learn: _State | None = None,
+) -> Any:
     raw = connection.connection
     if is_psycopg3:
         # One round trip, one (implicit, in autocommit mode) transaction. Errors surface
         # when the pipeline syncs, outside Django's own error translation: translate here.
-        with connection.wrap_database_errors, raw.pipeline():
-            _raw_cursor(connection).execute(SET_CONTEXT, [value])
-            return run()
+        cursor = _raw_cursor(connection)
+        with connection.wrap_database_errors:
+            with raw.pipeline():
+                cursor.execute(SET_CONTEXT, [value])
+                result = run()
+                if learn is not None:
+                    # Whether a trigger stored the row (it narrowed the setting to the id):
+                    # committed with the statement, so later ones send the id alone.
+                    cursor.execute(READ_SETTING)
+            if learn is not None and cursor.fetchone()[0] == learn.bare:
+                learn.stored.add(connection.alias)
+        return result
     if not connection.get_autocommit():
         with connection.wrap_database_errors, raw.cursor() as cursor:
             cursor.execute(SET_CONTEXT, [value])
@@ -110,6 +129,8 @@ def _raw_cursor(connection: BaseDatabaseWrapper) -> Any:
     """A raw cursor of the connection's session (no wrappers, nothing logged), kept."""
     kept = getattr(connection, _CURSOR, None)
     if kept is None or kept[0] is not connection.connection or kept[1].closed:
+        # The connection's own cursor class: no server-side prepared statement unless the
+        # project chose them (PgBouncer's transaction pooling may not support them).
         kept = (connection.connection, connection.connection.cursor())
         setattr(connection, _CURSOR, kept)
     return kept[1]

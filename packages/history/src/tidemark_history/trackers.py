@@ -22,23 +22,29 @@ if TYPE_CHECKING:
 
 NEW_TABLE = "tidemark_new"
 OLD_TABLE = "tidemark_old"
-# The context id of the statement: the functions of `tidemark_history.sql` are called only
-# when a context is set, so writes without one (and a database whose migrations have not
-# created the functions yet) never reach them.
-CONTEXT_EXPRESSION = (
-    "CASE WHEN current_setting('tidemark_history.context', true) <> '' "
-    "THEN tidemark_history_current_context() END"
+# The context of the statement, read through the functions of `tidemark_history.sql`.
+# PL/pgSQL plans a statement when it first runs it: inside these IFs, the functions are
+# reached only when a context is set, so writes without one, and a database whose
+# tidemark_history migrations have not created the functions yet, never need them.
+READ_CONTEXT = (
+    "IF current_setting('tidemark_history.context', true) <> '' THEN\n"
+    "    _tidemark_context := tidemark_history_current_context();\n"
+    "END IF;\n"
 )
-# After the events: the context row is written once, and only when events were recorded.
-# Code that inserts events itself (create_event(), the backfill) runs STORE_CONTEXT_SQL.
-STORE_CONTEXT_SQL = (
-    "SELECT tidemark_history_store_context() "
-    "WHERE current_setting('tidemark_history.context', true) <> ''"
-)
+# After the events: the context row is written once, only when events were recorded, and
+# only while the setting still carries the metadata (a bare id names a stored row).
 STORE_CONTEXT = (
-    "IF FOUND AND _tidemark_context IS NOT NULL THEN\n"
+    "IF FOUND AND _tidemark_context IS NOT NULL\n"
+    "        AND left(current_setting('tidemark_history.context', true), 1) = '{' THEN\n"
     "    PERFORM tidemark_history_store_context();\n"
     "END IF;\n"
+)
+# The same outside a trigger: the id as an SQL expression, and the statement that stores
+# the row for code that inserts events itself (create_event(), the backfill).
+CONTEXT_EXPRESSION = "tidemark_history_current_context()"
+STORE_CONTEXT_SQL = (
+    "SELECT tidemark_history_store_context() "
+    "WHERE left(current_setting('tidemark_history.context', true), 1) = '{'"
 )
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -114,7 +120,7 @@ def _insert_events(
         column_list += f", {columns}"
         value_list += f", {values}"
     return (
-        f"_tidemark_context := {CONTEXT_EXPRESSION};\n"
+        f"{READ_CONTEXT}"
         f'INSERT INTO "{spec.event_table}" ({column_list})\n'
         f"SELECT {value_list} FROM {source} AS {alias}{join}{where};\n"
         f"{STORE_CONTEXT}"

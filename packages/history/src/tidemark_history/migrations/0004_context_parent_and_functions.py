@@ -22,5 +22,5 @@ class Migration(migrations.Migration):
                 null=True,
             ),
         ),
-        migrations.RunSQL(sql.CURRENT_CONTEXT + sql.STORE_CONTEXT, reverse_sql=sql.DROP_FUNCTIONS),
+        migrations.RunSQL(sql.functions(), reverse_sql=sql.functions(parent=False)),
     ]
