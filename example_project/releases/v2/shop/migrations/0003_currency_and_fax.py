@@ -4,6 +4,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.operations
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -28,10 +30,10 @@ class Migration(migrations.Migration):
             name="currency",
             field=models.CharField(default="EUR", max_length=3, null=True),
         ),
-        migrations.AddField(
+        tidemark_history.operations.AddEventField(
             model_name="productevent",
             name="currency",
-            field=models.CharField(default="EUR", max_length=3, null=True),
+            field=models.CharField(max_length=3, null=True),
         ),
         migrations.AlterField(
             model_name="supplier",

@@ -4,6 +4,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.operations
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -28,7 +30,7 @@ class Migration(migrations.Migration):
             name="weight_grams",
             field=models.IntegerField(blank=True, null=True),
         ),
-        migrations.AddField(
+        tidemark_history.operations.AddEventField(
             model_name="productevent",
             name="weight_grams",
             field=models.IntegerField(blank=True, null=True),
