@@ -8,9 +8,11 @@ if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing chromium and chromium-driver for the admin browser tests..."
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
-         apt-get install -y -q chromium chromium-driver >/dev/null; }
+  # Another install may be running (two test runs at once): wait for its lock.
+  apt="apt-get -o DPkg::Lock::Timeout=900 -y -q"
+  DEBIAN_FRONTEND=noninteractive $apt install chromium chromium-driver >/dev/null \
+    || { $apt update >/dev/null && DEBIAN_FRONTEND=noninteractive \
+         $apt install chromium chromium-driver >/dev/null; }
   exit 0
 fi
 echo "The admin browser tests need Chromium and ChromeDriver: install your distribution's" \

@@ -7,8 +7,12 @@ from importlib.metadata import version as _version
 from pgtrigger import AnyChange, F, Q
 
 from .context import context
+from .event import Event, Kind
 from .events import create_event
-from .exceptions import ContextError, HistoryError, TrackingError
+from .exceptions import ContextError, HistoryError, RevertConflict, RevertError, TrackingError
+from .reading import AsOfQuerySet, as_of, deleted, event_model, event_models
+from .revert import Reversion, RevertPlan, plan_revert_context, revert_context
+from .timeline import Timeline, events
 from .trackers import Changed, DeleteEvent, InsertEvent, ManualEvent, Tracker, UpdateEvent
 from .tracking import track
 
@@ -16,19 +20,34 @@ __version__ = _version("django-tidemark-history")
 
 __all__ = [
     "AnyChange",
+    "AsOfQuerySet",
     "Changed",
     "ContextError",
     "DeleteEvent",
+    "Event",
     "F",
     "HistoryError",
     "InsertEvent",
+    "Kind",
     "ManualEvent",
     "Q",
+    "Reversion",
+    "RevertConflict",
+    "RevertError",
+    "RevertPlan",
+    "Timeline",
     "Tracker",
     "TrackingError",
     "UpdateEvent",
     "__version__",
+    "as_of",
     "context",
     "create_event",
+    "deleted",
+    "event_model",
+    "event_models",
+    "events",
+    "plan_revert_context",
+    "revert_context",
     "track",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tidemark_core import TidemarkError
 
 
@@ -15,3 +17,19 @@ class TrackingError(HistoryError):
 
 class ContextError(HistoryError):
     """History context metadata cannot be stored (it is not JSON-serialisable)."""
+
+
+class RevertError(HistoryError):
+    """A revert cannot be done: an event lacks values the row needs, or there is no
+    recorded earlier state to go back to."""
+
+
+class RevertConflict(HistoryError):
+    """Rows a context changed were changed again afterwards; `conflicts` lists those events.
+
+    Pass ``force=True`` to `revert_context()` to overwrite the later changes.
+    """
+
+    def __init__(self, message: str, conflicts: list[Any]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts

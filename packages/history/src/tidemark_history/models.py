@@ -7,12 +7,14 @@ from typing import Any
 from django.db import models
 from django.db.models.functions import Now
 
+from .metadata import MetadataAttributes
 
-class Context(models.Model):
+
+class Context(MetadataAttributes, models.Model):
     """Who, which request and why: stored once per `tidemark_history.context()` block.
 
     Every event recorded inside the block points at this row through its
-    ``history_context`` column.
+    ``history_context`` column. Metadata keys read as attributes (``context.user``).
     """
 
     id: models.UUIDField[Any, Any] = models.UUIDField(primary_key=True)

@@ -13,6 +13,7 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Now
 
+from .event import Event
 from .exceptions import TrackingError
 from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
 
@@ -273,6 +274,7 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
     )
     attrs: dict[str, Any] = {
         "__module__": tracked.__module__,
+        "history_spec": spec,
         "Meta": meta,
         "history_id": models.BigAutoField(primary_key=True),
         "history_at": models.DateTimeField(db_default=Now()),
@@ -299,7 +301,7 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
     }
     for tracked_field in spec.tracked_fields:
         attrs[tracked_field.name] = _copy(tracked_field)
-    event_model: type[models.Model] = type(name, (models.Model,), attrs)
+    event_model: type[models.Model] = type(name, (Event, models.Model), attrs)
     # Importable beside the tracked model (`from shop.models import ProductEvent`), which
     # is also where `manage.py shell` looks for it.
     module = sys.modules.get(tracked.__module__)

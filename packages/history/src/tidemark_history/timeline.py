@@ -1,0 +1,349 @@
+"""`events()`: one timeline across every event model, newest first, sliceable and paginated.
+
+Each event table is queried on its own, with the filters pushed down and the index that
+serves them, never through a UNION over every table:
+
+- one row (``obj=``) or one context: the ``(history_object_id, history_at)`` index or the
+  context index, ordered and limited in SQL;
+- otherwise (the whole timeline, a model, a label, a reference): the newest ``k`` events by
+  primary key (a backward scan of it), plus the few events with a smaller id but a later
+  ``history_at`` (transactions that started earlier and committed later), found through the
+  ``history_at`` BRIN index. That is exactly the newest ``k`` by ``history_at``.
+
+The rows of the tables are then merged in Python: a page of ``n`` events reads at most
+``n`` (plus the offset) rows per table.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, overload
+
+from django.db import models
+
+from .event import Event
+from .exceptions import HistoryError
+from .reading import _concrete, _resolve_model, all_specs, event_models
+
+if TYPE_CHECKING:
+    from django.db.models.query import QuerySet
+
+    from .tracking import EventSpec
+
+CHUNK = 500
+# A Context, its id (UUID or string), or an entered history.context() block.
+ContextRef = Any
+
+
+def _key(event: Event) -> tuple[datetime.datetime, str, int]:
+    return (event.history_at, event._meta.label_lower, event.history_id)  # type: ignore[attr-defined]
+
+
+def _context_id(value: ContextRef) -> uuid.UUID:
+    from .models import Context
+
+    if isinstance(value, Context):
+        return uuid.UUID(str(value.pk))
+    if isinstance(value, uuid.UUID):
+        return value
+    block_id = getattr(value, "id", None)
+    if isinstance(block_id, uuid.UUID):  # a history.context() block, once entered
+        return block_id
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise HistoryError(
+            f"context={value!r} is not a Context, a context id or an entered "
+            "history.context() block."
+        ) from None
+
+
+def _metadata_filter(lookups: dict[str, Any]) -> models.Q:
+    """Plain keys use the metadata's containment (GIN-indexable); others a JSON lookup."""
+    plain = {key: value for key, value in lookups.items() if "__" not in key}
+    query = models.Q(metadata__contains=plain) if plain else models.Q()
+    for key, value in lookups.items():
+        if "__" in key:
+            query &= models.Q(**{f"metadata__{key}": value})
+    return query
+
+
+@dataclass(frozen=True)
+class _Filters:
+    tracked: tuple[type[models.Model], ...] | None = None
+    obj: models.Model | None = None
+    references: tuple[models.Model, ...] = ()
+    contexts: tuple[uuid.UUID, ...] | None = None
+    metadata: tuple[tuple[str, Any], ...] = ()
+    labels: tuple[str, ...] | None = None
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+    extra: tuple[models.Q, ...] = field(default=())
+
+
+class Timeline:
+    """The events of every tracked model, newest first (by ``history_at``, then id).
+
+    Build one with `tidemark_history.events()`; narrow it with `filter()`; slice it,
+    iterate it, count it, or hand it to Django's `Paginator`. Nothing is read until then.
+    Items are instances of the event models (with their context loaded), so a page can
+    mix ``ProductEvent`` and ``CategoryEvent`` rows.
+    """
+
+    def __init__(self, using: str = "default", filters: _Filters | None = None) -> None:
+        self._using = using
+        self._filters = filters or _Filters()
+        self._count: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<Timeline {self[:5]!r}{'...' if self.count() > 5 else ''}>"
+
+    def using(self, alias: str) -> Timeline:
+        """The same timeline on another database alias."""
+        return Timeline(alias, self._filters)
+
+    def filter(  # noqa: C901 - one branch per documented filter
+        self,
+        obj: models.Model | None = None,
+        *,
+        model: type[models.Model] | str | Iterable[type[models.Model] | str] | None = None,
+        references: models.Model | None = None,
+        context: ContextRef | Iterable[ContextRef] | None = None,
+        label: str | Iterable[str] | None = None,
+        since: datetime.datetime | None = None,
+        until: datetime.datetime | None = None,
+        **metadata: Any,
+    ) -> Timeline:
+        """Narrow the timeline; every argument given must hold (see `events()`)."""
+        current = self._filters
+        changes: dict[str, Any] = {}
+        if obj is not None:
+            if obj.pk is None:
+                raise HistoryError(f"events(obj=...) needs a saved row, not an unsaved {obj!r}.")
+            changes["obj"] = obj
+            model = model if model is not None else type(obj)
+        if model is not None:
+            chosen = [model] if isinstance(model, str | type) else list(model)
+            resolved = tuple(_concrete(_resolve_model(item)) for item in chosen)
+            untracked = [item.__name__ for item in resolved if not event_models(item)]
+            if untracked:
+                raise HistoryError(
+                    f"events(): {', '.join(untracked)} is not tracked; it has no events."
+                )
+            if current.tracked is not None:
+                resolved = tuple(item for item in resolved if item in current.tracked)
+            changes["tracked"] = resolved
+        if references is not None:
+            if references.pk is None:
+                raise HistoryError("events(references=...) needs a saved row.")
+            changes["references"] = (*current.references, references)
+        if context is not None:
+            single = isinstance(context, uuid.UUID | str) or hasattr(context, "id")
+            items = [context] if single else list(context)
+            ids = tuple(_context_id(item) for item in items)
+            if current.contexts is not None:
+                ids = tuple(item for item in ids if item in current.contexts)
+            changes["contexts"] = ids
+        if label is not None:
+            labels = (label,) if isinstance(label, str) else tuple(label)
+            if current.labels is not None:
+                labels = tuple(item for item in labels if item in current.labels)
+            changes["labels"] = labels
+        for name, value in (("since", since), ("until", until)):
+            if value is not None:
+                if not isinstance(value, datetime.datetime) or value.tzinfo is None:
+                    raise HistoryError(f"events({name}=...) needs a timezone-aware datetime.")
+                changes[name] = value
+        if metadata:
+            changes["metadata"] = (*current.metadata, *metadata.items())
+        return Timeline(self._using, replace(current, **changes))
+
+    # --- what each table is asked -------------------------------------------------------
+
+    def _specs(self) -> list[EventSpec]:
+        filters = self._filters
+        specs = all_specs()
+        if filters.tracked is not None:
+            specs = [spec for spec in specs if spec.tracked in filters.tracked]
+        if filters.labels is not None:
+            specs = [spec for spec in specs if set(spec.labels) & set(filters.labels)]
+        for target in filters.references:
+            specs = [spec for spec in specs if _reference_fields(spec, target)]
+        return specs
+
+    def _queryset(self, spec: EventSpec) -> QuerySet[Any]:
+        filters = self._filters
+        events = spec.event_model._default_manager.using(self._using).select_related(
+            "history_context"
+        )
+        if filters.obj is not None:
+            events = events.filter(history_object_id=filters.obj.pk)
+        for target in filters.references:
+            match = models.Q()
+            for name in _reference_fields(spec, target):
+                match |= models.Q(**{f"{name}_id": target.pk})
+            events = events.filter(match)
+        if filters.contexts is not None:
+            events = events.filter(history_context_id__in=list(filters.contexts))
+        if filters.metadata:
+            from .models import Context
+
+            contexts = Context.objects.using(self._using).filter(
+                _metadata_filter(dict(filters.metadata))
+            )
+            events = events.filter(history_context_id__in=contexts.values("id"))
+        if filters.labels is not None:
+            events = events.filter(history_label__in=list(filters.labels))
+        if filters.since is not None:
+            events = events.filter(history_at__gte=filters.since)
+        if filters.until is not None:
+            events = events.filter(history_at__lte=filters.until)
+        return events
+
+    def _indexed_order(self) -> bool:
+        """Whether an index serves ``ORDER BY history_at`` for these filters."""
+        filters = self._filters
+        return (
+            filters.obj is not None
+            or filters.contexts is not None
+            or bool(filters.metadata)
+            or filters.until is not None
+        )
+
+    def _newest(self, spec: EventSpec, k: int) -> list[Event]:
+        events = self._queryset(spec)
+        if self._indexed_order():
+            return list(events.order_by("-history_at", "-history_id")[:k])
+        by_id = list(events.order_by("-history_id")[:k])
+        if len(by_id) < k:
+            return by_id
+        oldest = min(event.history_at for event in by_id)
+        lowest = min(event.history_id for event in by_id)
+        late = list(events.filter(history_at__gt=oldest, history_id__lt=lowest))
+        return heapq.nlargest(k, [*by_id, *late], key=_key)
+
+    # --- the sequence protocol ------------------------------------------------------------
+
+    def count(self) -> int:
+        """The number of events (one COUNT per event table that can match)."""
+        if self._count is None:
+            self._count = sum(self._queryset(spec).count() for spec in self._specs())
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def exists(self) -> bool:
+        """Whether any event matches."""
+        return any(self._queryset(spec).exists() for spec in self._specs())
+
+    def first(self) -> Event | None:
+        """The newest event, or None."""
+        page = self[:1]
+        return page[0] if page else None
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, int):
+            if index < 0:
+                raise HistoryError("A timeline is newest first; negative indexes are refused.")
+            page = self[index : index + 1]
+            if not page:
+                raise IndexError("timeline index out of range")
+            return page[0]
+        start, stop, step = index.start or 0, index.stop, index.step
+        if start < 0 or (stop is not None and stop < 0) or step not in (None, 1):
+            raise HistoryError(
+                "A timeline slices with non-negative bounds and no step ([:50], [50:100])."
+            )
+        if stop is None:
+            return list(self)[start:]
+        if stop <= start:
+            return []
+        rows = [event for spec in self._specs() for event in self._newest(spec, stop)]
+        return heapq.nlargest(stop, rows, key=_key)[start:]
+
+    def __iter__(self) -> Iterator[Event]:
+        """Every event, newest first, read in chunks from each table at once."""
+        return heapq.merge(*(self._walk(spec) for spec in self._specs()), key=_key, reverse=True)
+
+    def _walk(self, spec: EventSpec) -> Iterator[Event]:
+        events = self._queryset(spec).order_by("-history_at", "-history_id")
+        chunk = list(events[:CHUNK])
+        while chunk:
+            yield from chunk
+            if len(chunk) < CHUNK:
+                return
+            last = chunk[-1]
+            chunk = list(
+                events.filter(
+                    models.Q(history_at__lt=last.history_at)
+                    | models.Q(history_at=last.history_at, history_id__lt=last.history_id)
+                )[:CHUNK]
+            )
+
+
+def _reference_fields(spec: EventSpec, target: models.Model) -> list[str]:
+    """The copied foreign keys of `spec` that can point at `target`."""
+    model = _concrete(type(target))
+    return [
+        field.name
+        for field in spec.tracked_fields
+        if field.is_relation
+        and field.related_model is not None
+        and isinstance(field.related_model, type)
+        and _concrete(field.related_model) is model
+    ]
+
+
+def events(
+    obj: models.Model | None = None,
+    *,
+    model: type[models.Model] | str | Iterable[type[models.Model] | str] | None = None,
+    references: models.Model | None = None,
+    context: ContextRef | Iterable[ContextRef] | None = None,
+    label: str | Iterable[str] | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    using: str = "default",
+    **metadata: Any,
+) -> Timeline:
+    """The events of every tracked model, newest first, as one lazy `Timeline`.
+
+    Args:
+        obj: Only the events of this row (of each ``track()`` of its model).
+        model: Only the events of this tracked model (or these; a class or
+            ``"app_label.ModelName"``).
+        references: Only events whose copied foreign keys point at this row (every
+            event that names a given author).
+        context: Only the events of this context (a `Context`, its id, an entered
+            ``history.context()`` block, or several of them).
+        label: Only events with this label (or these labels).
+        since: Only events at or after this aware datetime.
+        until: Only events at or before this aware datetime.
+        using: The database alias.
+        **metadata: Lookups on the context's metadata: ``user=42`` (the metadata holds
+            ``"user": 42``) or ``path__startswith="/admin/"`` (any JSON lookup).
+
+    Returns:
+        A `Timeline`: slice it (``[:50]``), iterate it, ``count()`` it, or paginate it.
+    """
+    return Timeline(using).filter(
+        obj,
+        model=model,
+        references=references,
+        context=context,
+        label=label,
+        since=since,
+        until=until,
+        **metadata,
+    )
