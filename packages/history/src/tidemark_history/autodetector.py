@@ -72,9 +72,10 @@ def _with_mixin(autodetector: type) -> type:
 def install() -> None:
     """Put the mixin into the autodetector of ``makemigrations`` and ``migrate`` (one class:
     Django's check ``commands.E001`` wants the same in both)."""
-    autodetector = _with_mixin(makemigrations.MigrationAutodetector)
-    for module in (makemigrations, migrate):
-        module.MigrationAutodetector = autodetector  # type: ignore[misc]
+    modules: tuple[Any, ...] = (makemigrations, migrate)
+    autodetector = _with_mixin(modules[0].MigrationAutodetector)
+    for module in modules:
+        module.MigrationAutodetector = autodetector
         command: Any = module.Command
         if hasattr(command, "autodetector"):
             command.autodetector = autodetector
