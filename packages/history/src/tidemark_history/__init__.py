@@ -9,7 +9,14 @@ from pgtrigger import AnyChange, F, Q
 from .context import context
 from .event import Event, Kind
 from .events import create_event
-from .exceptions import ContextError, HistoryError, RevertConflict, RevertError, TrackingError
+from .exceptions import (
+    ContextError,
+    HistoryError,
+    MaintenanceError,
+    RevertConflict,
+    RevertError,
+    TrackingError,
+)
 from .reading import AsOfQuerySet, as_of, deleted, event_model, event_models
 from .revert import Reversion, RevertPlan, plan_revert_context, revert_context
 from .timeline import Timeline, events
@@ -29,6 +36,7 @@ __all__ = [
     "HistoryError",
     "InsertEvent",
     "Kind",
+    "MaintenanceError",
     "ManualEvent",
     "Q",
     "Reversion",

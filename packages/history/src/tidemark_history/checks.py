@@ -1,4 +1,4 @@
-"""System checks of Tidemark history (ids ``tidemark_history.E0xx``)."""
+"""System checks of Tidemark history (ids ``tidemark_history.E0xx`` and ``W0xx``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.apps import apps
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
 
 from tidemark_core import postgresql_check
 
@@ -43,3 +44,49 @@ def _requires_app(name: str, check_id: str, reason: str) -> list[CheckMessage]:
             id=check_id,
         )
     ]
+
+
+@register(Tags.security, Tags.database, deploy=True)
+def check_connection_does_not_own_history(
+    app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``tidemark_history.W001``: the application's role does not own the history tables.
+
+    A deployment check (``manage.py check --deploy --database default``): a role that owns
+    the event tables, or a superuser, can disable their triggers, so history is append-only
+    only against a role with DML rights alone. Skipped for a database it cannot reach.
+    """
+    from .maintenance import owned_history_tables
+
+    messages: list[CheckMessage] = []
+    for alias in databases or []:
+        try:
+            role, owned = owned_history_tables(alias)
+        except DatabaseError:
+            continue
+        if owned:
+            listed = ", ".join(owned[:3]) + (
+                f" and {len(owned) - 3} more" if len(owned) > 3 else ""
+            )
+            messages.append(
+                Warning(
+                    f"The database role {role!r} of the alias {alias!r} owns (or, as a "
+                    f"superuser, controls) the history tables {listed}: it can disable "
+                    "their triggers, so history is not append-only against this connection.",
+                    hint="Connect the application as a role with SELECT, INSERT, UPDATE and "
+                    "DELETE only, and run migrations as the owner; see the security page of "
+                    "the history docs.",
+                    id="tidemark_history.W001",
+                )
+            )
+    return messages
+
+
+@register()
+def check_history_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``tidemark_history.E010``/``E011``: the retention settings have acceptable values."""
+    from tidemark_core.conf import check_settings
+
+    from .conf import SETTINGS
+
+    return check_settings(*SETTINGS)

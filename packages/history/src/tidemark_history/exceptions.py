@@ -19,6 +19,10 @@ class ContextError(HistoryError):
     """History context metadata cannot be stored (it is not JSON-serialisable)."""
 
 
+class MaintenanceError(HistoryError):
+    """Recorded history cannot be pruned or redacted as asked (see `maintenance`)."""
+
+
 class RevertError(HistoryError):
     """A revert cannot be done: an event lacks values the row needs, or there is no
     recorded earlier state to go back to."""

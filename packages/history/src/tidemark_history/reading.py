@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models.query import ModelIterable
 
+from .backfill import BASELINE_LABEL
 from .event import Event, Kind, kind_of
 from .exceptions import HistoryError
 from .tracking import EventSpec, _specs
@@ -99,8 +100,14 @@ def state_spec(model: type[models.Model], *, need_deletes: bool = False) -> Even
 
 
 def labels_of(spec: EventSpec, *kinds: Kind) -> list[str]:
-    """The labels of `spec`'s trackers that record events of one of `kinds`."""
-    return [tracker.label for tracker in spec.trackers if kind_of(tracker) in kinds]
+    """The labels of `spec`'s trackers that record events of one of `kinds`.
+
+    Snapshots include the baselines `history_backfill` writes.
+    """
+    labels = [tracker.label for tracker in spec.trackers if kind_of(tracker) in kinds]
+    if Kind.SNAPSHOT in kinds and BASELINE_LABEL not in labels:
+        labels.append(BASELINE_LABEL)
+    return labels
 
 
 class _AsInstances(ModelIterable):  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ import pgtrigger
 from django.db import models
 
 from .exceptions import TrackingError
+from .triggers import Trigger, trigger_name
 
 if TYPE_CHECKING:
     from .tracking import EventSpec
@@ -127,9 +128,8 @@ class Tracker:
 
 
 def _trigger_name(spec: EventSpec, label: str) -> str:
-    # Several decorators on one model each get their own triggers. Trigger names take no
-    # dots: "group.add" becomes "group_add".
-    return re.sub(r"[^a-z0-9_-]", "_", f"{label}_{spec.suffix}")[:43]
+    # Several decorators on one model each get their own triggers.
+    return trigger_name(label, spec.suffix)
 
 
 def _rewrite(condition_sql: str) -> str:
@@ -159,7 +159,7 @@ def _insert_events(
 def _statement_trigger(
     spec: EventSpec, label: str, operation: pgtrigger.Operation, func: str, **tables: str
 ) -> pgtrigger.Trigger:
-    return pgtrigger.Trigger(
+    return Trigger(
         name=_trigger_name(spec, label),
         level=pgtrigger.Statement,
         when=pgtrigger.After,

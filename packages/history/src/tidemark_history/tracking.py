@@ -15,7 +15,9 @@ from django.db.models.functions import Now
 
 from .event import Event
 from .exceptions import TrackingError
+from .partitions import partitioning
 from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
+from .triggers import guard_triggers
 
 _M = TypeVar("_M", bound=type[models.Model])
 
@@ -27,8 +29,6 @@ _DROPPED_KWARGS = (
     *("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default"),
     *("unique_for_date", "unique_for_month", "unique_for_year", "validators", "default"),
 )
-
-APPEND_ONLY_TRIGGER = "append_only"
 
 
 @dataclass
@@ -88,6 +88,7 @@ def track(
     model_name: str | None = None,
     related_name: str = "history",
     drop_removed_fields: bool = False,
+    partition: str | None = None,
 ) -> Callable[[_M], _M]:
     """Record the changes of the decorated model in a generated event model.
 
@@ -107,6 +108,8 @@ def track(
             drop its event column and the values recorded in it. By default the column and
             its values stay in the event table (the migration removes the field from the
             event model's state only).
+        partition: ``"day"``, ``"week"``, ``"month"`` or ``"year"``: range-partition the
+            event table on ``history_at`` by that period (see ``history_partitions``).
 
     Raises:
         TrackingError: For an abstract or proxy model, unknown fields, or repeated labels.
@@ -119,7 +122,7 @@ def track(
         spec = EventSpec(
             model, chosen, _tracked_fields(model, fields, exclude), drop_removed_fields
         )
-        spec.event_model = _event_model(spec, model_name, related_name)
+        spec.event_model = _event_model(spec, model_name, related_name, partition)
         for tracker in chosen:
             pgtrigger.register(*tracker.triggers(spec))(model)
         _specs.setdefault(model, []).append(spec)
@@ -250,7 +253,9 @@ def _name(prefix: str, table: str, kind: str) -> str:
     return f"{prefix}_{hashlib.sha1(table.encode()).hexdigest()[:10]}_{kind}"
 
 
-def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> type[models.Model]:
+def _event_model(
+    spec: EventSpec, model_name: str | None, related_name: str, partition: str | None = None
+) -> type[models.Model]:
     tracked = spec.tracked
     name = model_name or f"{tracked.__name__}Event"
     table = f"{tracked._meta.app_label}_{name.lower()}"
@@ -270,6 +275,7 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
                 ),
                 BrinIndex(fields=["history_at"], name=_name("th", table, "at")),
             ],
+            "constraints": partitioning(table, partition),
         },
     )
     attrs: dict[str, Any] = {
@@ -308,16 +314,5 @@ def _event_model(spec: EventSpec, model_name: str | None, related_name: str) -> 
     existing = getattr(module, name, None)
     if module is not None and (existing is None or getattr(existing, "_meta", None)):
         setattr(module, name, event_model)
-    pgtrigger.register(
-        pgtrigger.Trigger(
-            name=APPEND_ONLY_TRIGGER,
-            level=pgtrigger.Statement,
-            when=pgtrigger.Before,
-            operation=pgtrigger.Update | pgtrigger.Delete,
-            func=(
-                "RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, "
-                "TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';"
-            ),
-        )
-    )(event_model)
+    pgtrigger.register(*guard_triggers())(event_model)
     return event_model

@@ -7,6 +7,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.triggers
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -72,10 +74,10 @@ class Migration(migrations.Migration):
             model_name="category",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_categoryevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_categoryevent" (history_label, history_object_id, history_context_id, "name", "slug")\nSELECT \'insert\', _new."id", _tidemark_context, _new."name", _new."slug" FROM tidemark_new AS _new;\nRETURN NULL;',
-                    hash="9f4589cdadec303e8bc9efe7d2448bf662da5b5e",
+                    hash="38d32d5085301cc4ee1cf72bd6a57a0c0005ff2a",
                     level="STATEMENT",
                     operation="INSERT",
                     pgid="pgtrigger_insert_categoryevent_e9245",
@@ -89,10 +91,10 @@ class Migration(migrations.Migration):
             model_name="category",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_categoryevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_categoryevent" (history_label, history_object_id, history_context_id, "name", "slug")\nSELECT \'update\', _new."id", _tidemark_context, _new."name", _new."slug" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."name", _old."slug") IS DISTINCT FROM ROW(_new."name", _new."slug")));\nRETURN NULL;',
-                    hash="9e5755c9bd75965b3dafe35448349c4bb5ad76b6",
+                    hash="7ee3fbc632b5b065d377a9d97bc79bee2ed7ac0e",
                     level="STATEMENT",
                     operation="UPDATE",
                     pgid="pgtrigger_update_categoryevent_dc498",
@@ -106,10 +108,10 @@ class Migration(migrations.Migration):
             model_name="category",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_categoryevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_categoryevent" (history_label, history_object_id, history_context_id, "name", "slug")\nSELECT \'delete\', _old."id", _tidemark_context, _old."name", _old."slug" FROM tidemark_old AS _old;\nRETURN NULL;',
-                    hash="58c91decffc65bce33fab3bf43dca558caa2d368",
+                    hash="93aba2b0a0273e0950334d4fee0017950d054d03",
                     level="STATEMENT",
                     operation="DELETE",
                     pgid="pgtrigger_delete_categoryevent_b3c6c",
@@ -209,9 +211,9 @@ class Migration(migrations.Migration):
             model_name="categoryevent",
             trigger=pgtrigger.compiler.Trigger(
                 name="append_only",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';",
-                    hash="685d021d05ea63f4034f93d3006a41b7f4ff6c14",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.current_setting('tidemark_history.maintenance', true) = TG_RELID::text\n    AND pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="e19fe4d2a1d7136dd335e530339b1f651654d862",
                     level="STATEMENT",
                     operation="UPDATE OR DELETE",
                     pgid="pgtrigger_append_only_ad5da",
@@ -221,13 +223,28 @@ class Migration(migrations.Migration):
             ),
         ),
         pgtrigger.migrations.AddTrigger(
+            model_name="categoryevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only_truncate",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % of % by a role that does not own it is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="830441316c7d42488c515b9476fdaf4b35c06001",
+                    level="STATEMENT",
+                    operation="TRUNCATE",
+                    pgid="pgtrigger_append_only_truncate_f3cdd",
+                    table="shop_categoryevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price")\nSELECT \'insert\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price" FROM tidemark_new AS _new;\nRETURN NULL;',
-                    hash="2dd95b6becbbfe666ef63f6d08c0ee1c87d68cd1",
+                    hash="2fc63e3ef0516bcf1bb5ae3f31c81e68c35b5a93",
                     level="STATEMENT",
                     operation="INSERT",
                     pgid="pgtrigger_insert_productevent_213b9",
@@ -241,10 +258,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price")\nSELECT \'update\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."category_id", _old."name", _old."price") IS DISTINCT FROM ROW(_new."category_id", _new."name", _new."price")));\nRETURN NULL;',
-                    hash="9da9ed3d063abcefaa1d8ebcb5c6e5d9db2ee2df",
+                    hash="0bbd80a7460de457222c940aaef2add798de6f4a",
                     level="STATEMENT",
                     operation="UPDATE",
                     pgid="pgtrigger_update_productevent_0c54e",
@@ -258,10 +275,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price")\nSELECT \'delete\', _old."id", _tidemark_context, _old."category_id", _old."name", _old."price" FROM tidemark_old AS _old;\nRETURN NULL;',
-                    hash="95fbb8d2448b9246ee22ba9700b810adb61f81c1",
+                    hash="fc4b5661bcd5792e0b235286682d094c28a19a7a",
                     level="STATEMENT",
                     operation="DELETE",
                     pgid="pgtrigger_delete_productevent_3e06c",
@@ -293,12 +310,27 @@ class Migration(migrations.Migration):
             model_name="productevent",
             trigger=pgtrigger.compiler.Trigger(
                 name="append_only",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func="RAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME USING HINT = 'Events are never changed or deleted.';",
-                    hash="5889647d9cb689788fa0fe83a7e6a2edfab0a16b",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.current_setting('tidemark_history.maintenance', true) = TG_RELID::text\n    AND pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="daabcd0b3cde143626087d33828b46ae75e822be",
                     level="STATEMENT",
                     operation="UPDATE OR DELETE",
                     pgid="pgtrigger_append_only_5df15",
+                    table="shop_productevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="productevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only_truncate",
+                sql=tidemark_history.triggers.TriggerSql(
+                    func="IF pg_catalog.pg_has_role(current_user, (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'MEMBER') THEN\n    RETURN NULL;\nEND IF;\nRAISE EXCEPTION 'History is append-only: % of % by a role that does not own it is refused.', TG_OP, TG_TABLE_NAME\n    USING ERRCODE = 'insufficient_privilege',\n    HINT = 'Recorded history is never changed or deleted. To prune or redact it, use tidemark_history.maintenance as a role allowed to (see the security page of the history docs).';",
+                    hash="33a0b0c6192526b61776f713527cdebfe6df393f",
+                    level="STATEMENT",
+                    operation="TRUNCATE",
+                    pgid="pgtrigger_append_only_truncate_1bb53",
                     table="shop_productevent",
                     when="BEFORE",
                 ),

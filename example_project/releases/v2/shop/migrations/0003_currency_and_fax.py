@@ -5,6 +5,7 @@ import pgtrigger.migrations
 from django.db import migrations, models
 
 import tidemark_history.operations
+import tidemark_history.triggers
 
 
 class Migration(migrations.Migration):
@@ -44,10 +45,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency")\nSELECT \'insert\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency" FROM tidemark_new AS _new;\nRETURN NULL;',
-                    hash="36d26f14ebd6b914d791bf1a29817c56e19f95f9",
+                    hash="2b1299cd52fa0e111ec8e53d1d41b628c2b06137",
                     level="STATEMENT",
                     operation="INSERT",
                     pgid="pgtrigger_insert_productevent_213b9",
@@ -61,10 +62,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency")\nSELECT \'update\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."category_id", _old."name", _old."price", _old."in_stock", _old."currency") IS DISTINCT FROM ROW(_new."category_id", _new."name", _new."price", _new."in_stock", _new."currency")));\nRETURN NULL;',
-                    hash="58aeb50e93ba1f1d542bca83d9e91b658a8f1989",
+                    hash="f026ba0039efd8f21d0acbec84eedfa5ede6aa05",
                     level="STATEMENT",
                     operation="UPDATE",
                     pgid="pgtrigger_update_productevent_0c54e",
@@ -78,10 +79,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency")\nSELECT \'delete\', _old."id", _tidemark_context, _old."category_id", _old."name", _old."price", _old."in_stock", _old."currency" FROM tidemark_old AS _old;\nRETURN NULL;',
-                    hash="47ff897e27754dd80e95823391a4cf8f8fdedf7c",
+                    hash="a8a0f2a4e6d2ef174a243c338ebc7da32949c000",
                     level="STATEMENT",
                     operation="DELETE",
                     pgid="pgtrigger_delete_productevent_3e06c",

@@ -5,6 +5,7 @@ import pgtrigger.migrations
 from django.db import migrations, models
 
 import tidemark_history.operations
+import tidemark_history.triggers
 
 
 class Migration(migrations.Migration):
@@ -39,10 +40,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="insert_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency", "weight_grams")\nSELECT \'insert\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency", _new."weight_grams" FROM tidemark_new AS _new;\nRETURN NULL;',
-                    hash="06743e8d733be677673305bff85cc50c022a535d",
+                    hash="1540a12ff2ee8d904ec2b4872cf610029de16934",
                     level="STATEMENT",
                     operation="INSERT",
                     pgid="pgtrigger_insert_productevent_213b9",
@@ -56,10 +57,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="update_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency", "weight_grams")\nSELECT \'update\', _new."id", _tidemark_context, _new."category_id", _new."name", _new."price", _new."in_stock", _new."currency", _new."weight_grams" FROM tidemark_new AS _new LEFT JOIN tidemark_old AS _old ON _old."id" = _new."id" WHERE _old."id" IS NULL OR ((ROW(_old."category_id", _old."name", _old."price", _old."in_stock", _old."currency", _old."weight_grams") IS DISTINCT FROM ROW(_new."category_id", _new."name", _new."price", _new."in_stock", _new."currency", _new."weight_grams")));\nRETURN NULL;',
-                    hash="53311bb4dcb08d56777c4fd53fc1dcfec3744cce",
+                    hash="59d541fa1a18705809341a273b09083716ccf89b",
                     level="STATEMENT",
                     operation="UPDATE",
                     pgid="pgtrigger_update_productevent_0c54e",
@@ -73,10 +74,10 @@ class Migration(migrations.Migration):
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
                 name="delete_productevent",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=tidemark_history.triggers.TriggerSql(
                     declare="DECLARE _tidemark_context uuid;",
                     func='_tidemark_context := NULLIF(current_setting(\'tidemark_history.context\', true), \'\')::uuid;\nINSERT INTO "shop_productevent" (history_label, history_object_id, history_context_id, "category_id", "name", "price", "in_stock", "currency", "weight_grams")\nSELECT \'delete\', _old."id", _tidemark_context, _old."category_id", _old."name", _old."price", _old."in_stock", _old."currency", _old."weight_grams" FROM tidemark_old AS _old;\nRETURN NULL;',
-                    hash="1308c84c2dfbcb11f97e425096536077799882a4",
+                    hash="995f09e23cbc3d77a816fe9445cf827afdf2aff5",
                     level="STATEMENT",
                     operation="DELETE",
                     pgid="pgtrigger_delete_productevent_3e06c",
