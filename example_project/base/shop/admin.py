@@ -2,15 +2,17 @@
 
 from django.contrib import admin
 
+from tidemark_history.admin import HistoryAdmin
+
 from .models import Category, Product, Supplier
 
 
-class ShopAdmin(admin.ModelAdmin):
-    """The base of the shop's admin pages.
+class ShopAdmin(HistoryAdmin):
+    """The base of the shop's admin pages: ``tidemark_history``'s ``HistoryAdmin``.
 
-    The place for history's admin: once ``tidemark_history`` ships its ``HistoryAdmin``
-    (an object's History page with diffs and "Revert to this version", a timeline, the
-    Context admin), derive this class from it and both pages below get them.
+    Each tracked model's page gets its History (who, when, why, the diff, "Revert to this
+    version") and its deleted rows; the timeline and the contexts are under "Tidemark
+    history". Suppliers are not tracked: their page is a plain ``ModelAdmin``.
     """
 
 
@@ -28,6 +30,6 @@ class ProductAdmin(ShopAdmin):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ShopAdmin):
+class SupplierAdmin(admin.ModelAdmin):
     list_display = ["name", "email"]
     search_fields = ["name"]
