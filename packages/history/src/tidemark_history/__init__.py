@@ -6,6 +6,7 @@ from importlib.metadata import version as _version
 
 from pgtrigger import AnyChange, F, Q
 
+from .backfill import backfill
 from .context import context
 from .event import Event, Kind
 from .events import create_event
@@ -17,7 +18,10 @@ from .exceptions import (
     RevertError,
     TrackingError,
 )
+from .partitions import maintain_partitions
 from .reading import AsOfQuerySet, as_of, deleted, event_model, event_models
+from .redaction import redact
+from .retention import prune
 from .revert import Reversion, RevertPlan, plan_revert_context, revert_context
 from .timeline import Timeline, events
 from .trackers import Changed, DeleteEvent, InsertEvent, ManualEvent, Tracker, UpdateEvent
@@ -49,13 +53,17 @@ __all__ = [
     "UpdateEvent",
     "__version__",
     "as_of",
+    "backfill",
     "context",
     "create_event",
     "deleted",
     "event_model",
     "event_models",
     "events",
+    "maintain_partitions",
     "plan_revert_context",
+    "prune",
+    "redact",
     "revert_context",
     "track",
 ]

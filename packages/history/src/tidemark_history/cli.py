@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,11 +12,14 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models
+from django.utils.dateparse import parse_date, parse_datetime
 
 from tidemark_core import TidemarkError
 from tidemark_core.output import JsonOutput
 from tidemark_core.postgres import require_database
 from tidemark_core.progress import progress_bar
+
+from .retention import Pruned
 
 Progress = Callable[[str, int, "int | None"], None]
 """``progress(task, done, total)``: called as a long command advances."""
@@ -63,3 +69,48 @@ def model_argument(label: str) -> type[models.Model]:
 def plural(count: int, noun: str) -> str:
     """``1 event``, ``2 events``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def moment(text: str) -> datetime.datetime | datetime.date:
+    """``--before``: an ISO 8601 date or datetime."""
+    try:
+        parsed = parse_datetime(text) or parse_date(text)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or datetime; write 2026-01-31 or 2026-01-31T12:00+00:00."
+        )
+    return parsed
+
+
+_AGE = re.compile(r"^(\d+)([dwh])$")
+_UNITS = {"d": "days", "w": "weeks", "h": "hours"}
+
+
+def age(text: str) -> datetime.timedelta:
+    """``--older-than``: a number of days, weeks or hours (``90d``, ``12w``, ``36h``)."""
+    match = _AGE.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age; write a number and d, w or h, e.g. 90d."
+        )
+    return datetime.timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def pruned_lines(result: Pruned) -> list[str]:
+    """What a prune removed (or would remove), one line per event model and a total."""
+    verb = "would remove" if result.dry_run else "removed"
+    lines = []
+    for table in result.tables:
+        dropped = ""
+        if table.dropped:
+            state = "to drop" if result.dry_run else "dropped"
+            dropped = f" ({plural(len(table.dropped), 'partition')} {state})"
+        events = plural(table.events, "event")
+        lines.append(f"{table.event_model._meta.label}: {verb} {events}{dropped}")
+    lines.append(
+        f"Before {result.before.isoformat()}: {verb} {plural(result.events, 'event')} and "
+        f"{plural(result.contexts, 'context')} no event points to."
+    )
+    return lines

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pgtrigger
 from django.db import models
 from django.db.models.functions import Now
 
 from .metadata import MetadataAttributes
+from .triggers import guard_triggers
 
 
 class Context(MetadataAttributes, models.Model):
@@ -26,3 +28,28 @@ class Context(MetadataAttributes, models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+@pgtrigger.register(*guard_triggers())
+class Redaction(models.Model):
+    """That a redaction happened: when, what, who; never the erased values.
+
+    Written by `tidemark_history.redaction.redact()` (``manage.py history_redact``), in the
+    transaction that rewrites the events. Append-only like the events.
+    """
+
+    at: models.DateTimeField[Any, Any] = models.DateTimeField(db_default=Now())
+    model: models.CharField[Any, Any] = models.CharField(max_length=200)
+    object_id: models.CharField[Any, Any] = models.CharField(max_length=255)
+    fields: models.JSONField[Any, Any] = models.JSONField(default=list)
+    events: models.BigIntegerField[Any, Any] = models.BigIntegerField(default=0)
+    contexts: models.BigIntegerField[Any, Any] = models.BigIntegerField(default=0)
+    requested_by: models.CharField[Any, Any] = models.CharField(max_length=150)
+    database_role: models.CharField[Any, Any] = models.CharField(max_length=63)
+
+    class Meta:
+        db_table = "tidemark_history_redaction"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"redaction of {self.model} {self.object_id} ({', '.join(self.fields)})"
