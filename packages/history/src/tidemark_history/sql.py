@@ -110,7 +110,7 @@ $$;
 def functions(*, parent: bool = True) -> str:
     """The SQL that creates (or replaces) the functions.
 
-    Migration 0001 creates them without the ``parent`` column, which 0004 adds: so a
+    Migration 0001 creates them without the ``parent`` column, which 0005 adds: so a
     database migrated from scratch records contexts from the first migration of any app
     that depends on 0001.
     """

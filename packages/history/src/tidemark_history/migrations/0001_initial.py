@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             },
         ),
         # The functions the capture triggers call once a context is set (added after the
-        # first release: 0004 creates them on databases already past this migration). Here,
+        # first release: 0005 creates them on databases already past this migration). Here,
         # so that the migrations of every app that depends on this one record contexts.
         migrations.RunSQL(
             sql.functions(parent=False),

@@ -6,7 +6,7 @@ from tidemark_history import sql
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tidemark_history", "0003_retention")]
+    dependencies = [("tidemark_history", "0004_context_read_indexes")]
 
     operations = [
         migrations.AddField(
