@@ -159,9 +159,9 @@ def test_inside_a_transaction_the_setting_is_sent_once_per_value(
     sent_values: list[str] = []
     send = delivery._with_setting
 
-    def counting(connection: Any, value: str, run: Callable[[], Any], learn: Any = None) -> Any:
+    def counting(connection: Any, value: str, run: Callable[[], Any], *args: Any) -> Any:
         sent_values.append(json.loads(value)["id"] if value.startswith("{") else f"bare {value}")
-        return send(connection, value, run, learn)
+        return send(connection, value, run, *args)
 
     monkeypatch.setattr(delivery, "_with_setting", counting)
     with history.context(reason="batch") as block, CaptureQueriesContext(connection) as queries:
@@ -323,6 +323,28 @@ def test_a_percent_sign_in_raw_sql_keeps_working() -> None:
     item.refresh_from_db()
     assert (item.name, item.quantity) == ("fifty%", 4)
     assert Context.objects.get().metadata == {"reason": "100% sure"}
+
+
+def test_raw_sql_with_several_statements_inside_a_context() -> None:
+    two = "UPDATE testapp_item SET quantity = {0}; UPDATE testapp_item SET name = 'n{0}'"
+    Item.objects.create(name="a")
+    with history.context(reason="raw") as block:
+        raw(two.format(1))  # autocommit: a transaction of its own
+        with transaction.atomic():
+            raw(two.format(2))
+        with pytest.raises(ProgrammingError):
+            raw(two.format(3) + "; UPDATE nowhere SET x = 1")  # rolled back as a whole
+
+    rows = events(ItemEvent)
+    assert [(row["name"], row["quantity"]) for row in rows] == [
+        ("a", 0),
+        ("a", 1),
+        ("n1", 1),
+        ("n1", 2),
+        ("n2", 2),
+    ]
+    assert {row["history_context_id"] for row in rows[1:]} == {block.id}
+    assert Context.objects.get().id == block.id
 
 
 def test_executemany_inside_a_context() -> None:

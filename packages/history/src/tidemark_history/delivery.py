@@ -17,8 +17,9 @@ transaction pooling) and costs no extra round trip where it can be avoided:
   trip and one implicit transaction. Until the row is seen stored on that database (the
   trigger narrows the setting to the bare id; a read-back in the same pipeline tells), the
   setting carries the metadata; afterwards the bare id, which the triggers only read.
-- psycopg2 in autocommit mode: ``BEGIN`` and ``set_config`` in one round trip, the
-  statement, then ``COMMIT``: the statement stays its own transaction.
+- psycopg2 in autocommit mode, and raw SQL without parameters (which may hold several
+  statements, which pipeline mode refuses): ``BEGIN`` and ``set_config`` in one round trip,
+  the statement, then ``COMMIT``: the statement stays its own transaction.
 
 Reads are never touched, nor is anything when no context is active. Until the database
 has the context functions (a database migrated from scratch inside a context),
@@ -35,6 +36,9 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+if is_psycopg3:
+    import psycopg  # type: ignore[import-not-found, unused-ignore]
 
 from .context import _current, _State, active_state
 
@@ -76,6 +80,9 @@ def deliver_context(
     def run() -> Any:
         return execute(sql, params, many, context)
 
+    # Raw SQL without parameters may hold several statements, which pipeline mode (the
+    # extended protocol) refuses: such a statement gets the setting in a command of its own.
+    pipeline = is_psycopg3 and params is not None
     if connection.in_atomic_block and connection.commit_on_exit:
         previous = getattr(connection, _SENT, None)
         if (
@@ -85,27 +92,27 @@ def deliver_context(
             and previous[2] == value
         ):
             return run()
-        result = _with_setting(connection, value, run)
+        result = _with_setting(connection, value, run, pipeline)
         # The raw connection and the list are kept alive by this tuple, so `is` is safe.
         setattr(connection, _SENT, (connection.connection, connection.run_on_commit, value))
         return result
-    learn = not stored and is_psycopg3 and connection.get_autocommit()
-    return _with_setting(connection, value, run, state if learn else None)
+    learn = state if not stored and connection.get_autocommit() else None
+    return _with_setting(connection, value, run, pipeline, learn)
 
 
 def _with_setting(
     connection: BaseDatabaseWrapper,
     value: str,
     run: Callable[[], Any],
+    pipeline: bool,
     learn: _State | None = None,
 ) -> Any:
-    raw = connection.connection
-    if is_psycopg3:
+    cursor = _raw_cursor(connection)
+    if pipeline:
         # One round trip, one (implicit, in autocommit mode) transaction. Errors surface
         # when the pipeline syncs, outside Django's own error translation: translate here.
-        cursor = _raw_cursor(connection)
         with connection.wrap_database_errors:
-            with raw.pipeline():
+            with connection.connection.pipeline():
                 cursor.execute(SET_CONTEXT, [value])
                 result = run()
                 if learn is not None:
@@ -115,11 +122,11 @@ def _with_setting(
             if learn is not None and cursor.fetchone()[0] == learn.bare:
                 learn.stored.add(connection.alias)
         return result
-    if not connection.get_autocommit():
-        with connection.wrap_database_errors, raw.cursor() as cursor:
+    if not connection.get_autocommit():  # inside a transaction already
+        with connection.wrap_database_errors:
             cursor.execute(SET_CONTEXT, [value])
         return run()
-    return _psycopg2_own_transaction(connection, value, run)
+    return _own_transaction(connection, cursor, value, run)
 
 
 _CURSOR = "_tidemark_history_cursor"
@@ -129,18 +136,20 @@ def _raw_cursor(connection: BaseDatabaseWrapper) -> Any:
     """A raw cursor of the connection's session (no wrappers, nothing logged), kept."""
     kept = getattr(connection, _CURSOR, None)
     if kept is None or kept[0] is not connection.connection or kept[1].closed:
-        # The connection's own cursor class: no server-side prepared statement unless the
-        # project chose them (PgBouncer's transaction pooling may not support them).
-        kept = (connection.connection, connection.connection.cursor())
+        # psycopg 3: a client-side binding cursor whatever Django's own cursors bind: no
+        # server-side prepared statement (PgBouncer's transaction pooling may not support
+        # them), and several commands in one execute work outside pipeline mode.
+        raw = connection.connection
+        kept = (raw, psycopg.ClientCursor(raw) if is_psycopg3 else raw.cursor())
         setattr(connection, _CURSOR, kept)
     return kept[1]
 
 
-def _psycopg2_own_transaction(
-    connection: BaseDatabaseWrapper, value: str, run: Callable[[], Any]
+def _own_transaction(
+    connection: BaseDatabaseWrapper, cursor: Any, value: str, run: Callable[[], Any]
 ) -> Any:
-    """psycopg2 in autocommit mode: the statement in a transaction of its own."""
-    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+    """Autocommit mode without a pipeline: the statement in a transaction of its own."""
+    with connection.wrap_database_errors:
         cursor.execute("BEGIN; " + SET_CONTEXT, [value])
         try:
             result = run()
