@@ -205,8 +205,9 @@ def test_sku_with_a_natural_key_reads_back() -> None:
 
 
 def test_what_a_model_tracked_without_deletes_or_state_can_and_cannot_read() -> None:
-    from django.apps import apps
     from django.db import models
+
+    from tests.app_registry import forget_models
 
     class Inserted(models.Model):
         name = models.CharField(max_length=10)
@@ -235,12 +236,7 @@ def test_what_a_model_tracked_without_deletes_or_state_can_and_cannot_read() -> 
         with pytest.raises(history.HistoryError, match="records the row's state"):
             history.event_model(Removed)
     finally:
-        from tidemark_history.tracking import _specs
-
-        for model in (Inserted, Removed):
-            _specs.pop(model, None)
-            del apps.all_models["testapp"][model._meta.model_name]
-        apps.clear_cache()
+        forget_models("testapp", ["Inserted", "Removed"])
 
 
 def test_kinds_of_trackers_and_of_labels_no_tracker_declares() -> None:
