@@ -133,6 +133,11 @@ def test_as_of_follows_inserts_updates_deletes_and_re_creations() -> None:
     assert history.as_of(Item, t3).get(pk=tea.pk).price == Decimal("2.50")
     assert history.as_of(Item, t3).exclude(id=tea.pk).count() == 2
     assert [r.name for r in history.as_of(Item, t3).order_by("-pk")] == ["jam", "cake", "tea"]
+    # One event as the row it recorded.
+    first = ItemEvent.objects.order_by("history_id").first()
+    as_recorded = first.as_instance()
+    assert isinstance(as_recorded, Item)
+    assert (as_recorded.pk, as_recorded.price) == (tea.pk, Decimal("2.00"))
 
 
 def test_as_of_is_one_query_and_untracked_fields_are_deferred() -> None:

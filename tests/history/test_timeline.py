@@ -215,3 +215,15 @@ def test_a_page_of_the_whole_timeline_reads_each_table_with_a_limit() -> None:
         ("PriceChange", "insert", Page.objects.get().pk),
         ("SkuEvent", "insert", "A"),
     ]
+
+
+def test_exists_count_once_and_an_empty_whole_timeline() -> None:
+    assert history.events()[:10] == []  # every table empty: no floor, nothing to ask
+    assert not history.events().exists()
+    Item.objects.create(name="tea")
+    timeline = history.events()
+    assert timeline.exists()
+    assert timeline.count() == 1
+    Item.objects.create(name="cake")
+    assert timeline.count() == 1  # counted once, as a paginator expects
+    assert history.events().count() == 2
