@@ -364,3 +364,34 @@ def test_a_role_with_every_privilege_but_ownership_cannot_touch_a_partition(sql:
             raw(sql.format(table=current.name))
         raw("RESET tidemark_history.maintenance")
     assert len(events(ReadingEvent)) == 1
+
+
+def test_a_model_created_partitioned_gets_its_partitions_at_once() -> None:
+    from django.db import models
+
+    @history.track(partition="day")
+    class Gauge(models.Model):
+        level = models.IntegerField()
+
+        class Meta:
+            app_label = "evolve"
+
+        def __str__(self) -> str:
+            return str(self.level)
+
+    gauge_event = Gauge.history.field.model  # type: ignore[attr-defined]
+    try:
+        with connection.schema_editor() as editor:
+            editor.create_model(Gauge)
+            editor.create_model(gauge_event)
+        found = partitions(gauge_event)
+        assert kind("evolve_gaugeevent") == "p"
+        assert [p.is_default for p in found] == [True, False, False, False, False]
+        assert found[2].upper - found[2].lower == datetime.timedelta(days=1)
+        gauge_event.objects.create(history_label="insert", history_object_id=1, level=3)
+        assert gauge_event.objects.get().level == 3
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(gauge_event)
+            editor.delete_model(Gauge)
+        forget_models("evolve", ["Gauge"])
