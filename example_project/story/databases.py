@@ -56,6 +56,24 @@ def schema(url: str, database: str, tables: str = "^shop_") -> dict[str, list[tu
         }
 
 
+def kept_by_history(
+    before: dict[str, list[tuple[str, ...]]], after: dict[str, list[tuple[str, ...]]]
+) -> tuple[dict[str, list[tuple[str, ...]]], list[str]]:
+    """`after` without the event-table columns `before` lacks, and those columns.
+
+    A rolled-back release that added a tracked field leaves its event column in place, with
+    the values history recorded in it (``tidemark_history.operations.AddEventField``).
+    """
+    known = {(row[0], row[1]) for row in before["columns"]}
+    kept = [
+        row
+        for row in after["columns"]
+        if row[0].endswith("event") and (row[0], row[1]) not in known
+    ]
+    rest = {**after, "columns": [row for row in after["columns"] if row not in kept]}
+    return rest, [f"{row[0]}.{row[1]}" for row in kept]
+
+
 def columns(found: dict[str, list[tuple[str, ...]]]) -> dict[str, list[str]]:
     """``{table: [column, ...]}`` of a `schema`."""
     tables: dict[str, list[str]] = {}

@@ -93,7 +93,7 @@ def failed_release_3(n: Narrator) -> None:
     )
     before = databases.schema(n.url, n.database)
     n.manage("apply_migrations", "--save-state", expect=1)
-    after = databases.schema(n.url, n.database)
+    after, kept = databases.kept_by_history(before, databases.schema(n.url, n.database))
     if after != before:
         raise DemoError("The schema of the shop changed although the release was rolled back.")
     n.write("The shop's tables after the failed deploy (columns; constraints, indexes and "
@@ -105,6 +105,12 @@ def failed_release_3(n: Narrator) -> None:
         "The third migration failed; apply_migrations unapplied the two before it, so the "
         "schema is exactly v2's (compared before and after) and nothing was saved for v3. "
         "v2 keeps serving."
+        + (
+            f" History kept its copy of the new field ({', '.join(kept)}): a rolled-back "
+            "release never drops values history recorded."
+            if kept
+            else ""
+        )
     )
     n.switch("v2")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+import pytest
 from django.core import checks
 from django.core.management import call_command
 from django.test import override_settings
@@ -18,7 +19,9 @@ def test_public_api_is_exactly_the_sorted_all() -> None:
     assert tidemark_history.__version__ == version("django-tidemark-history")
 
 
+@pytest.mark.django_db(databases=["default", "other"])
 def test_system_checks_pass_on_postgresql() -> None:
+    # With databases, the checks also verify every Tidemark trigger (W002).
     call_command("check", fail_level="WARNING", databases=["default", "other"])
     assert check_postgresql(databases=["default", "other"]) == []
 

@@ -52,8 +52,8 @@ def test_redact_removes_the_values_from_events_and_context_and_leaves_a_record(
     assert done.events == 2
     assert done.contexts == 2
     assert [(e["email"], e["name"], e["plan"]) for e in events(MemberEvent)] == [
-        ("", "", "free"),
-        ("", "", "free"),
+        (None, None, "free"),
+        (None, None, "free"),
         ("bob@example.com", "Bob", "free"),
     ]
     assert sorted(json.dumps(c.metadata, sort_keys=True) for c in Context.objects.all()) == [
@@ -85,13 +85,14 @@ def test_context_values_strip_the_person_s_identifiers_too(ann: Member) -> None:
     assert [e["name"] for e in events(MemberEvent)] == ["Ann Smith", "Ann Smith", "Bob"]
 
 
-def test_not_null_fields_are_blanked_and_replacements_win() -> None:
+def test_erased_values_are_null_and_replacements_win() -> None:
     reading = Reading.objects.create(sensor="ann-home", value=3)
 
     redact(Reading, reading.pk, ["sensor", "value"], replacements={"sensor": "(erased)"})
 
     event_model = Reading.history.field.model  # type: ignore[attr-defined]
-    assert [(e["sensor"], e["value"]) for e in events(event_model)] == [("(erased)", 0)]
+    # Event columns are nullable (no recorded value is ever made up), so NULL erases.
+    assert [(e["sensor"], e["value"]) for e in events(event_model)] == [("(erased)", None)]
 
 
 def test_a_dry_run_counts_and_changes_nothing(ann: Member) -> None:

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 
+@pytest.mark.django_db(databases=["default", "other"])
 def test_all_apps_install_together_and_pass_their_checks() -> None:
     labels = {config.label for config in apps.get_app_configs()}
     assert {

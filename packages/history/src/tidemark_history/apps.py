@@ -18,9 +18,10 @@ class HistoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the checks
+        from . import autodetector, checks  # noqa: F401 - checks registers the checks
         from .context import context
         from .delivery import install
 
+        autodetector.install()
         connection_created.connect(install, dispatch_uid="tidemark_history.delivery")
         integrations.offer(integrations.HISTORY_CONTEXT, context)

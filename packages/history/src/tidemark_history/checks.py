@@ -7,7 +7,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 
 from tidemark_core import postgresql_check
 
@@ -90,3 +90,36 @@ def check_history_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
     from .conf import SETTINGS
 
     return check_settings(*SETTINGS)
+
+
+@register(Tags.database)
+def check_triggers(
+    app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``tidemark_history.W002``: every Tidemark trigger is installed, enabled and current.
+
+    Run when the checks are given databases (``migrate``, ``check --database``). Apps with
+    unapplied migrations are skipped (``migrate`` is about to install their triggers), and
+    so is a database that cannot be reached.
+    """
+    from .verify import unmigrated_apps, verify_triggers
+
+    messages: list[CheckMessage] = []
+    for alias in databases or []:
+        if connections[alias].vendor != "postgresql":
+            continue
+        try:
+            _count, problems = verify_triggers(alias, skip_apps=unmigrated_apps(alias))
+        except DatabaseError:
+            continue
+        messages.extend(
+            Warning(
+                f"History is not recorded or not protected as declared on {alias!r}: {problem}.",
+                hint="Run `manage.py history_verify` to list every problem; a trigger that a "
+                "role disabled or replaced must be installed again by the tables' owner.",
+                obj=problem.model,
+                id="tidemark_history.W002",
+            )
+            for problem in problems
+        )
+    return messages

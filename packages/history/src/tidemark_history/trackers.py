@@ -8,10 +8,10 @@ call per row.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import pgtrigger
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from .exceptions import TrackingError
@@ -24,37 +24,87 @@ NEW_TABLE = "tidemark_new"
 OLD_TABLE = "tidemark_old"
 CONTEXT_EXPRESSION = "NULLIF(current_setting('tidemark_history.context', true), '')::uuid"
 
-_LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
+# django-pghistory's dotted labels ("group.add", "model.create") are accepted.
+_LABEL = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 
 class Changed(pgtrigger.Condition):
     """Condition: at least one of `fields` changed (all tracked fields when none is named).
 
+    "Tracked fields" are the fields `track()` copies into the events: a field left out with
+    ``track(exclude=...)``, or a parent's field on a multi-table-inheritance child, does not
+    make an event.
+
     Args:
-        *fields: Names of fields of the tracked model.
+        *fields: Names of fields of the tracked model's own table.
+        exclude: Fields whose changes alone do not make an event.
+        exclude_auto: Leave out ``auto_now`` and ``auto_now_add`` fields, so an update
+            that only touches a modification timestamp makes no event.
+
+    Raises:
+        TrackingError: A name is not a string.
     """
 
-    def __init__(self, *fields: str) -> None:
+    def __init__(
+        self, *fields: str, exclude: Sequence[str] | None = None, exclude_auto: bool = False
+    ) -> None:
+        for name in (*fields, *(exclude or ())):
+            if not isinstance(name, str):
+                raise TrackingError(
+                    f"{type(self).__name__}(...): field names are strings; got {name!r}."
+                )
+        if isinstance(exclude, str):
+            raise TrackingError(
+                f"{type(self).__name__}(exclude={exclude!r}): exclude is a list of field "
+                f"names, e.g. exclude=[{exclude!r}]."
+            )
         self.fields = fields
+        self.exclude = tuple(exclude or ())
+        self.exclude_auto = exclude_auto
         self.sql = "changed"
 
     def resolve(self, model: type[models.Model]) -> str:
-        names = self.fields or tuple(
-            field.name for field in model._meta.concrete_fields if not field.primary_key
-        )
-        columns = []
-        for name in names:
-            try:
-                columns.append(model._meta.get_field(name).column)  # type: ignore[union-attr]
-            except FieldDoesNotExist:
+        """The SQL of the condition for `model`'s own table (all its fields when none is named)."""
+        return self.columns_sql(model, [field.name for field in _own_fields(model)])
+
+    def columns_sql(self, model: type[models.Model], tracked: Sequence[str]) -> str:
+        """The SQL of the condition, `tracked` being the names used when none is named."""
+        own = {field.name: field for field in _own_fields(model)}
+        for name in (*self.fields, *self.exclude):
+            if name not in own:
                 raise TrackingError(
-                    f"Changed({name!r}): {model.__name__} has no field {name!r}."
-                ) from None
+                    f"{type(self).__name__}({name!r}): {model.__name__} has no field "
+                    f"{name!r} in its own table. Choose among {sorted(own)}."
+                )
+        names = [name for name in (self.fields or tracked) if name not in self.exclude]
+        if self.exclude_auto:
+            names = [
+                name
+                for name in names
+                if not getattr(own[name], "auto_now", False)
+                and not getattr(own[name], "auto_now_add", False)
+            ]
+        columns = [own[name].column for name in names]
         if not columns:
             return "FALSE"
         old = ", ".join(f'OLD."{column}"' for column in columns)
         new = ", ".join(f'NEW."{column}"' for column in columns)
         return f"(ROW({old}) IS DISTINCT FROM ROW({new}))"
+
+
+class AnyChange(Changed):
+    """django-pghistory's and django-pgtrigger's spelling of `Changed`.
+
+    ``AnyChange()`` means any tracked field (pgtrigger's means every column of the table),
+    so ``UpdateEvent(condition=AnyChange(exclude_auto=True))`` ported from django-pghistory
+    records what it recorded there.
+    """
+
+
+def _own_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    from .tracking import state_fields
+
+    return state_fields(model)
 
 
 class Tracker:
@@ -63,12 +113,14 @@ class Tracker:
     label: str = ""
 
     def __init__(self, label: str | None = None) -> None:
-        self.label = label or self.label
-        if not _LABEL.match(self.label) or len(self.label) > 40:
+        label = self.label if label is None else label
+        if not isinstance(label, str) or not _LABEL.match(label) or len(label) > 40:
             raise TrackingError(
-                f"Tracker label {self.label!r} must be lowercase letters, digits and "
-                "underscores, start with a letter and have at most 40 characters."
+                f"{type(self).__name__}: the label {label!r} must be a string of lowercase "
+                "letters, digits, underscores, dots and hyphens, start with a letter and "
+                'have at most 40 characters (e.g. "insert", "group.add").'
             )
+        self.label = label
 
     def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
         """The triggers that record this tracker's events (none for manual events)."""
@@ -159,6 +211,15 @@ class UpdateEvent(Tracker):
         row: Literal["new", "old"] = "new",
         label: str | None = None,
     ) -> None:
+        if condition is not None and not isinstance(condition, pgtrigger.Condition):
+            raise TrackingError(
+                f"UpdateEvent({condition!r}): the first argument is the condition "
+                "(history.Changed(...), history.Q(...)); name the event with "
+                f"label=..., e.g. UpdateEvent(label={condition!r})."
+                if isinstance(condition, str)
+                else f"UpdateEvent(condition={condition!r}): a condition is history.Changed(...), "
+                "history.AnyChange(...), history.Q(...) or another pgtrigger condition."
+            )
         super().__init__(label)
         if row not in ("new", "old"):
             raise TrackingError(f'UpdateEvent(row={row!r}): row must be "new" or "old".')
@@ -166,8 +227,11 @@ class UpdateEvent(Tracker):
         self.row = row
 
     def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
-        condition = self.condition or Changed(*spec.tracked_names)
-        sql = _rewrite(condition.resolve(spec.tracked))  # type: ignore[no-untyped-call]
+        condition = self.condition or Changed()
+        if isinstance(condition, Changed):
+            sql = _rewrite(condition.columns_sql(spec.tracked, spec.tracked_names))
+        else:
+            sql = _rewrite(condition.resolve(spec.tracked))  # type: ignore[no-untyped-call]
         source, other = (NEW_TABLE, OLD_TABLE) if self.row == "new" else (OLD_TABLE, NEW_TABLE)
         other_alias = "_old" if self.row == "new" else "_new"
         alias = "_new" if self.row == "new" else "_old"
@@ -189,4 +253,6 @@ class ManualEvent(Tracker):
     """
 
     def __init__(self, label: str) -> None:
+        if label is None:
+            raise TrackingError('ManualEvent needs a label, e.g. ManualEvent("audit").')
         super().__init__(label)

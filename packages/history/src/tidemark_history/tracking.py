@@ -22,9 +22,12 @@ from .triggers import guard_triggers
 _M = TypeVar("_M", bound=type[models.Model])
 
 HISTORY_FIELDS = ("history_id", "history_at", "history_label", "history_object", "history_context")
+# An event records what was written: no constraint, index or default of the tracked field
+# applies to it. Without a default and always nullable, the copy never makes a migration
+# fill or rewrite recorded values (null to NOT NULL, a new default, an added field).
 _DROPPED_KWARGS = (
     *("primary_key", "unique", "db_index", "auto_now", "auto_now_add", "db_default"),
-    *("unique_for_date", "unique_for_month", "unique_for_year", "validators"),
+    *("unique_for_date", "unique_for_month", "unique_for_year", "validators", "default"),
 )
 
 
@@ -35,6 +38,7 @@ class EventSpec:
     tracked: type[models.Model]
     trackers: Sequence[Tracker]
     tracked_fields: list[models.Field[Any, Any]]
+    drop_removed_fields: bool = False
     event_model: type[models.Model] = field(init=False)
 
     @property
@@ -72,12 +76,18 @@ def specs_of(model: type[models.Model]) -> list[EventSpec]:
     return list(_specs.get(model, []))
 
 
+def all_specs() -> list[EventSpec]:
+    """Every `track()` declaration."""
+    return [spec for specs in _specs.values() for spec in specs]
+
+
 def track(
     *trackers: Tracker,
     fields: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
     model_name: str | None = None,
     related_name: str = "history",
+    drop_removed_fields: bool = False,
     partition: str | None = None,
 ) -> Callable[[_M], _M]:
     """Record the changes of the decorated model in a generated event model.
@@ -94,17 +104,24 @@ def track(
         exclude: Fields not to copy.
         model_name: The name of the generated event model.
         related_name: The reverse accessor from a tracked row to its events.
+        drop_removed_fields: When a field leaves the tracked model, let ``makemigrations``
+            drop its event column and the values recorded in it. By default the column and
+            its values stay in the event table (the migration removes the field from the
+            event model's state only).
         partition: ``"day"``, ``"week"``, ``"month"`` or ``"year"``: range-partition the
             event table on ``history_at`` by that period (see ``history_partitions``).
 
     Raises:
         TrackingError: For an abstract or proxy model, unknown fields, or repeated labels.
     """
+    _validate_arguments(trackers, fields, exclude)
     chosen = list(trackers) or [InsertEvent(), UpdateEvent(), DeleteEvent()]
 
     def decorate(model: _M) -> _M:
         _validate(model, chosen)
-        spec = EventSpec(model, chosen, _tracked_fields(model, fields, exclude))
+        spec = EventSpec(
+            model, chosen, _tracked_fields(model, fields, exclude), drop_removed_fields
+        )
         spec.event_model = _event_model(spec, model_name, related_name, partition)
         for tracker in chosen:
             pgtrigger.register(*tracker.triggers(spec))(model)
@@ -112,6 +129,30 @@ def track(
         return model
 
     return decorate
+
+
+def _validate_arguments(
+    trackers: Sequence[Any], fields: Sequence[str] | None, exclude: Sequence[str] | None
+) -> None:
+    for tracker in trackers:
+        if not isinstance(tracker, Tracker):
+            hint = (
+                f" Call it: {tracker.__name__}()."
+                if isinstance(tracker, type) and issubclass(tracker, Tracker)
+                else ""
+            )
+            raise TrackingError(
+                f"track({tracker!r}): trackers are history.InsertEvent(), UpdateEvent(), "
+                f"DeleteEvent() and ManualEvent(label) instances.{hint}"
+            )
+    for option, names in (("fields", fields), ("exclude", exclude)):
+        if isinstance(names, str) or (
+            names is not None and not all(isinstance(name, str) for name in names)
+        ):
+            raise TrackingError(
+                f"track({option}={names!r}): {option} is a list of field names, "
+                f'e.g. {option}=["name"].'
+            )
 
 
 def _validate(model: type[models.Model], trackers: list[Tracker]) -> None:
@@ -134,7 +175,7 @@ def _tracked_fields(
 ) -> list[models.Field[Any, Any]]:
     concrete = [
         field
-        for field in model._meta.local_concrete_fields
+        for field in state_fields(model)
         if not field.primary_key and not getattr(field, "generated", False)
     ]
     by_name = {field.name: field for field in concrete}
@@ -154,6 +195,28 @@ def _tracked_fields(
     return [field for field in chosen if field.name not in set(exclude or ())]
 
 
+def state_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """The fields with a column in `model`'s own table, as migrations see them."""
+    fields = (_state_field(field) for field in model._meta.local_fields)
+    return [field for field in fields if field is not None]
+
+
+def _state_field(field: models.Field[Any, Any]) -> models.Field[Any, Any] | None:
+    """`field` as migrations see it, when it has a column there; else None.
+
+    A field without a column at run time but with one in the migration state (a field
+    wrapped in smooth-migrations' ``deprecated_field``, which the previous release still
+    writes) is tracked through its migration-state clone, so its column keeps being
+    recorded and ``makemigrations`` never drops its event column while it exists.
+    """
+    if field.column is not None:
+        return field
+    clone = field.clone()
+    clone.set_attributes_from_name(field.name)
+    clone.model = field.model
+    return clone if clone.column is not None else None
+
+
 def _copy(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
     """The event model's copy of a tracked field: no uniqueness, index or FK constraint."""
     if field.is_relation and field.remote_field is not None:
@@ -171,7 +234,7 @@ def _copy(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
             db_index=False,
             related_name="+",
             related_query_name="+",
-            null=field.null,
+            null=True,
             blank=field.blank,
             db_column=field.db_column,
             **options,
@@ -181,6 +244,7 @@ def _copy(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
     for key in _DROPPED_KWARGS:
         kwargs.pop(key, None)
     kwargs["db_index"] = False
+    kwargs["null"] = True
     copy: models.Field[Any, Any] = field.__class__(*args, **kwargs)
     return copy
 

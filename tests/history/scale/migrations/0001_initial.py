@@ -41,9 +41,9 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("email", models.EmailField(max_length=254)),
-                ("name", models.CharField(max_length=50)),
-                ("plan", models.CharField(default="free", max_length=20)),
+                ("email", models.EmailField(max_length=254, null=True)),
+                ("name", models.CharField(max_length=50, null=True)),
+                ("plan", models.CharField(max_length=20, null=True)),
             ],
         ),
         migrations.CreateModel(
@@ -68,8 +68,8 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("sensor", models.CharField(max_length=20)),
-                ("value", models.IntegerField(default=0)),
+                ("sensor", models.CharField(max_length=20, null=True)),
+                ("value", models.IntegerField(null=True)),
             ],
         ),
         pgtrigger.migrations.AddTrigger(

@@ -54,9 +54,9 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("title", models.CharField(max_length=50)),
-                ("status", models.CharField(default="draft", max_length=10)),
-                ("price", models.IntegerField(default=0)),
+                ("title", models.CharField(max_length=50, null=True)),
+                ("status", models.CharField(max_length=10, null=True)),
+                ("price", models.IntegerField(null=True)),
             ],
         ),
         migrations.CreateModel(
@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("price", models.IntegerField(default=0)),
+                ("price", models.IntegerField(null=True)),
             ],
         ),
         migrations.CreateModel(
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("label", models.CharField(max_length=50)),
+                ("label", models.CharField(max_length=50, null=True)),
             ],
         ),
         migrations.CreateModel(
@@ -123,10 +123,10 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("name", models.CharField(max_length=50)),
-                ("price", models.DecimalField(decimal_places=2, default=0, max_digits=8)),
-                ("quantity", models.IntegerField(default=0)),
-                ("data", models.JSONField(default=dict)),
+                ("name", models.CharField(max_length=50, null=True)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=8, null=True)),
+                ("quantity", models.IntegerField(null=True)),
+                ("data", models.JSONField(null=True)),
                 (
                     "category",
                     models.ForeignKey(

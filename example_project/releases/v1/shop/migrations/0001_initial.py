@@ -44,8 +44,8 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("name", models.CharField(max_length=100)),
-                ("slug", models.SlugField(db_index=False)),
+                ("name", models.CharField(max_length=100, null=True)),
+                ("slug", models.SlugField(db_index=False, null=True)),
             ],
         ),
         migrations.CreateModel(
@@ -74,9 +74,9 @@ class Migration(migrations.Migration):
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
                 ("history_label", models.CharField(max_length=40)),
-                ("name", models.CharField(max_length=200)),
-                ("price", models.DecimalField(decimal_places=2, max_digits=10)),
-                ("in_stock", models.BooleanField(default=True)),
+                ("name", models.CharField(max_length=200, null=True)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=10, null=True)),
+                ("in_stock", models.BooleanField(null=True)),
             ],
         ),
         migrations.CreateModel(
@@ -185,6 +185,7 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(
                 db_constraint=False,
                 db_index=False,
+                null=True,
                 on_delete=django.db.models.deletion.DO_NOTHING,
                 related_name="+",
                 related_query_name="+",

@@ -4,6 +4,7 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.operations
 import tidemark_history.triggers
 
 
@@ -30,10 +31,10 @@ class Migration(migrations.Migration):
             name="currency",
             field=models.CharField(default="EUR", max_length=3, null=True),
         ),
-        migrations.AddField(
+        tidemark_history.operations.AddEventField(
             model_name="productevent",
             name="currency",
-            field=models.CharField(default="EUR", max_length=3, null=True),
+            field=models.CharField(max_length=3, null=True),
         ),
         migrations.AlterField(
             model_name="supplier",

@@ -4,6 +4,7 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
+import tidemark_history.operations
 import tidemark_history.triggers
 
 
@@ -30,7 +31,7 @@ class Migration(migrations.Migration):
             name="weight_grams",
             field=models.IntegerField(blank=True, null=True),
         ),
-        migrations.AddField(
+        tidemark_history.operations.AddEventField(
             model_name="productevent",
             name="weight_grams",
             field=models.IntegerField(blank=True, null=True),
