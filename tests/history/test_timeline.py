@@ -195,3 +195,22 @@ def test_an_untracked_model_is_refused() -> None:
         history.events(model=Category)
     with pytest.raises(history.HistoryError, match="Category is not tracked"):
         history.events(Category.objects.create(name="c"))
+
+
+def test_a_page_of_the_whole_timeline_reads_each_table_with_a_limit() -> None:
+    Item.objects.bulk_create([Item(name=f"item {i}") for i in range(30)])
+    Sku.objects.create(code="A", label="a")
+    Page.objects.create(title="p")
+    with CaptureQueriesContext(connection) as queries:
+        page = history.events()[:10]
+    assert len(page) == 10
+    # The floors of every table, the keys of every table's candidates, then the rows of the
+    # tables that hold the page (the 10 newest: the page, the sku, 8 items).
+    floors, keys, *rows = (query["sql"] for query in queries)
+    assert floors.count("LIMIT 10") == len(timeline_module.all_specs())
+    assert keys.count("LIMIT 10") == 3  # the tables with events
+    assert len(rows) == 3
+    assert describe(page[:2]) == [
+        ("PriceChange", "insert", Page.objects.get().pk),
+        ("SkuEvent", "insert", "A"),
+    ]

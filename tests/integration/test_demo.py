@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from tests.browser import Browser
 from tests.story import DemoError, Narrator, databases, prepare
@@ -317,6 +318,53 @@ def walk(browser: Browser, v1: str, v2: str) -> None:
     browser.open("/admin/shop/product/")
     browser.assert_page("Select product to change", clock="Tide clock (brass)", gauge="Tide gauge")
     browser.screenshot("8-products")
+    walk_history(browser)
+
+
+def walk_history(browser: Browser) -> None:
+    """History's admin: the tide clock's History with its diffs, a revert, a context's events."""
+    browser.click("Tide clock (brass)", "Change product")
+    browser.find("a.historylink").click()
+    browser.wait_for_title("History: Tide clock (brass)")
+    # Newest first: the editor's request, the sync from staging, ..., the deploy.
+    browser.assert_page(
+        "History: Tide clock (brass)",
+        who="admin",
+        path="/admin/shop/product/3/change/",
+        sync="sync_dataset",
+        renamed="Tide clock (brass)",
+    )
+    events = browser.find_all("tr.tidemark-event")
+    assert "in stock" in events[0].text, events[0].text
+    assert "True" in events[0].text and "False" in events[0].text  # noqa: PT018
+    browser.screenshot("9-product-history")
+
+    # Back to the version the sync left: in stock again.
+    synced = next(row for row in events if "sync_dataset" in row.text)
+    synced.find_element(By.CSS_SELECTOR, "a.tidemark-revert").click()
+    browser.wait_for_title("Revert to this version?")
+    browser.screenshot("10-revert-confirmation")
+    browser.find("input[type=submit]").click()
+    browser.wait_for_title("Change product")
+    browser.assert_page("Change product", reverted="was reverted to its version of")
+    assert browser.find("#id_in_stock").is_selected()
+    browser.screenshot("11-reverted")
+
+    browser.find("a.historylink").click()
+    browser.wait_for_title("History: Tide clock (brass)")
+    after = browser.find_all("tr.tidemark-event")
+    assert len(after) == len(events) + 1
+    assert "reverted_event" in after[0].text
+    # The sync's context: every row it changed.
+    synced = next(row for row in after if "sync_dataset" in row.text)
+    synced.find_element(By.CSS_SELECTOR, "td.tidemark-why a").click()
+    browser.wait_for_title("View context")
+    browser.assert_page("View context", command="sync_dataset", clock="product 3")
+    assert browser.find_all("#tidemark-revert-context")
+    browser.screenshot("12-sync-context")
+    browser.open("/admin/tidemark_history/context/timeline/?model=shop.product")
+    browser.assert_page("Events", clock="product 3")
+    browser.screenshot("13-timeline")
 
 
 def test_a_server_that_refuses_the_databases_stops_the_demo_with_advice(tmp_path: Path) -> None:

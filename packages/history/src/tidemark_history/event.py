@@ -145,16 +145,11 @@ class Event:
         Its primary key is the row's; fields the tracker does not copy are deferred, so
         reading one loads today's value from the live row.
         """
+        from .reading import instance_columns
+
         model = self.tracked_model()
-        values = self.values()
-        pk = model._meta.pk
-        assert pk is not None
-        names = [pk.attname]
-        row = [self.history_object_id]
-        for field in model._meta.concrete_fields:
-            if field.name in values and not field.primary_key:
-                names.append(field.attname)
-                row.append(getattr(self, field.attname))
+        names, columns = instance_columns(self.history_spec)
+        row = [getattr(self, column) for column in columns]
         return model.from_db(self._state.db, names, row)
 
     def revert(self, *, using: str | None = None) -> models.Model:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pgtrigger
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Now
 
@@ -25,6 +26,14 @@ class Context(MetadataAttributes, models.Model):
 
     class Meta:
         db_table = "tidemark_history_context"
+        indexes = [
+            # history.events(user=42) and the admin's user filter: metadata containment.
+            GinIndex(
+                fields=["metadata"], opclasses=["jsonb_path_ops"], name="tidemark_ctx_metadata"
+            ),
+            # The Context admin: newest first, by date.
+            models.Index(fields=["created_at"], name="tidemark_ctx_created_at"),
+        ]
 
     def __str__(self) -> str:
         return str(self.id)

@@ -1,17 +1,18 @@
 """`events()`: one timeline across every event model, newest first, sliceable and paginated.
 
-Each event table is queried on its own, with the filters pushed down and the index that
-serves them, never through a UNION over every table:
+Each event table is asked on its own, with the filters pushed down, its own ORDER BY and
+LIMIT, and the index that serves them, never through one UNION sorted as a whole:
 
 - one row (``obj=``) or one context: the ``(history_object_id, history_at)`` index or the
-  context index, ordered and limited in SQL;
-- otherwise (the whole timeline, a model, a label, a reference): the newest ``k`` events by
-  primary key (a backward scan of it), plus the few events with a smaller id but a later
-  ``history_at`` (transactions that started earlier and committed later), found through the
-  ``history_at`` BRIN index. That is exactly the newest ``k`` by ``history_at``.
+  context index;
+- otherwise (the whole timeline, a model, a label, a reference): the ``history_at`` BRIN
+  index, from a floor: the oldest ``history_at`` among the table's newest ``k`` events by
+  primary key (a backward scan of ``k`` entries). Every one of the newest ``k`` by time is
+  at least that recent, whatever order concurrent transactions committed in.
 
-The rows of the tables are then merged in Python: a page of ``n`` events reads at most
-``n`` (plus the offset) rows per table.
+The keys of every table's candidates come back in one query (a UNION ALL of limited
+branches), then the rows of the tables that hold the page: a page of ``n`` events reads at
+most ``n`` (plus the offset) rows per table.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, overload
 
-from django.db import models
+from django.db import connections, models
 
 from .event import Event
 from .exceptions import HistoryError
@@ -214,17 +215,76 @@ class Timeline:
             or filters.until is not None
         )
 
-    def _newest(self, spec: EventSpec, k: int) -> list[Event]:
+    def _sql(self, queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+        sql, params = queryset.query.get_compiler(using=self._using).as_sql()
+        return sql, tuple(params)
+
+    def _union(self, branches: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        params = [param for _sql, branch_params in branches for param in branch_params]
+        with connections[self._using].cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(sql for sql, _params in branches), params)
+            return list(cursor.fetchall())
+
+    def _floors(self, specs: list[EventSpec], k: int) -> dict[int, datetime.datetime | None]:
+        """Per table, the oldest ``history_at`` among its newest `k` events by id.
+
+        Every one of a table's newest `k` events by time is at least that recent, so the
+        BRIN index on ``history_at`` then reads only the last block ranges. One query for
+        every table; each reads `k` entries of its primary key backwards. Passed to the next
+        query as a value, so the planner sees how few rows are that recent.
+        """
+        branches = []
+        for number, spec in enumerate(specs):
+            by_id = self._queryset(spec).order_by("-history_id").values("history_at")[:k]
+            sql, params = self._sql(by_id)
+            newest = f"SELECT min(_newest.history_at) FROM ({sql}) AS _newest"
+            branches.append((f"SELECT {number}, ({newest})", params))
+        return dict(self._union(branches))
+
+    def _newest(
+        self, spec: EventSpec, k: int, floor: datetime.datetime | None = None
+    ) -> QuerySet[Any]:
+        """The newest `k` events of one table, ordered and limited in SQL."""
         events = self._queryset(spec)
-        if self._indexed_order():
-            return list(events.order_by("-history_at", "-history_id")[:k])
-        by_id = list(events.order_by("-history_id")[:k])
-        if len(by_id) < k:
-            return by_id
-        oldest = min(event.history_at for event in by_id)
-        lowest = min(event.history_id for event in by_id)
-        late = list(events.filter(history_at__gt=oldest, history_id__lt=lowest))
-        return heapq.nlargest(k, [*by_id, *late], key=_key)
+        if not self._indexed_order():
+            if floor is None:
+                return events.none()
+            events = events.filter(history_at__gte=floor)
+        return events.order_by("-history_at", "-history_id")[:k]
+
+    def _page(self, stop: int) -> list[Event]:
+        """The newest `stop` events: the candidates' keys of every table in one query,
+        then the rows of the tables that have winners (one query each)."""
+        specs = self._specs()
+        if not specs:
+            return []
+        floors = {} if self._indexed_order() else self._floors(specs, stop)
+        if len(specs) == 1:
+            return list(self._newest(specs[0], stop, floors.get(0)))
+        branches = []
+        for number, spec in enumerate(specs):
+            keys = self._newest(spec, stop, floors.get(number))
+            if keys.query.is_empty():
+                continue
+            sql, params = self._sql(keys.values_list("history_id", "history_at"))
+            branches.append((f"(SELECT {number}, _keys.* FROM ({sql}) AS _keys)", params))
+        if not branches:
+            return []
+        labels = [spec.event_model._meta.label_lower for spec in specs]
+        found = self._union(branches)
+        winners = heapq.nlargest(stop, found, key=lambda key: (key[2], labels[key[0]], key[1]))
+        wanted: dict[int, list[int]] = {}
+        for number, history_id, _at in winners:
+            wanted.setdefault(number, []).append(history_id)
+        rows: dict[tuple[int, int], Event] = {}
+        for number, ids in wanted.items():
+            manager = specs[number].event_model._default_manager.using(self._using)
+            events: list[Any] = list(
+                manager.select_related("history_context").filter(history_id__in=ids)
+            )
+            for event in events:
+                rows[(number, event.history_id)] = event
+        return [rows[(number, history_id)] for number, history_id, _at in winners]
 
     # --- the sequence protocol ------------------------------------------------------------
 
@@ -269,8 +329,7 @@ class Timeline:
             return list(self)[start:]
         if stop <= start:
             return []
-        rows = [event for spec in self._specs() for event in self._newest(spec, stop)]
-        return heapq.nlargest(stop, rows, key=_key)[start:]
+        return self._page(stop)[start:]
 
     def __iter__(self) -> Iterator[Event]:
         """Every event, newest first, read in chunks from each table at once."""
