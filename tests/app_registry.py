@@ -27,6 +27,11 @@ def forget_models(app_label: str, names: Iterable[str] | None = None) -> None:
     )
     for model in list(chosen):
         chosen.update(spec.event_model for spec in _specs.get(model, []))
+    if names is None:
+        # Models of other apps tracked into this one (auth's User, a through model).
+        for tracked, specs in list(_specs.items()):
+            if any(spec.app_label == app_label for spec in specs):
+                _specs.pop(tracked)
     for model in chosen:
         for uri, (owner, _trigger) in list(pgtrigger.registry._registry.items()):
             if owner is model:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
-from pgtrigger import AnyChange, F, Q
+from pgtrigger import F, Q
 
 from .backfill import backfill
 from .context import context
@@ -24,7 +24,15 @@ from .redaction import redact
 from .retention import prune
 from .revert import Reversion, RevertPlan, plan_revert_context, revert_context
 from .timeline import Timeline, events
-from .trackers import Changed, DeleteEvent, InsertEvent, ManualEvent, Tracker, UpdateEvent
+from .trackers import (
+    AnyChange,
+    Changed,
+    DeleteEvent,
+    InsertEvent,
+    ManualEvent,
+    Tracker,
+    UpdateEvent,
+)
 from .tracking import track
 
 __version__ = _version("django-tidemark-history")

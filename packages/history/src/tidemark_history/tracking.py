@@ -16,6 +16,7 @@ from django.db.models.functions import Now
 from .event import Event
 from .exceptions import TrackingError
 from .partitions import partitioning
+from .placement import event_app, trigger_holder
 from .trackers import DeleteEvent, InsertEvent, Tracker, UpdateEvent
 from .triggers import guard_triggers
 
@@ -39,7 +40,10 @@ class EventSpec:
     trackers: Sequence[Tracker]
     tracked_fields: list[models.Field[Any, Any]]
     drop_removed_fields: bool = False
+    app_label: str = ""
+    module: str = ""
     event_model: type[models.Model] = field(init=False)
+    holder: type[models.Model] = field(init=False)
 
     @property
     def tracked_names(self) -> list[str]:
@@ -89,13 +93,19 @@ def track(
     related_name: str = "history",
     drop_removed_fields: bool = False,
     partition: str | None = None,
+    app_label: str | None = None,
 ) -> Callable[[_M], _M]:
     """Record the changes of the decorated model in a generated event model.
 
     With no trackers, inserts, updates that change a tracked field, and deletes are
     recorded. The event model (``<Model>Event`` unless `model_name` is given) is a concrete
-    model of the tracked model's app, so ``makemigrations`` writes its table and the
-    triggers into that app's migrations.
+    model of the tracked model's app (or of `app_label`), so ``makemigrations`` writes its
+    table and the triggers into that app's migrations.
+
+    Models of other apps (``django.contrib.auth``'s ``User``, third-party models) and the
+    auto-created ``through`` model of a many-to-many field (``Pizza.toppings.through``) are
+    tracked too: their triggers are declared on a proxy model (``<EventModel>Triggers``) in
+    the event model's app.
 
     Args:
         *trackers: `InsertEvent`, `UpdateEvent`, `DeleteEvent` and `ManualEvent` instances.
@@ -110,21 +120,32 @@ def track(
             event model's state only).
         partition: ``"day"``, ``"week"``, ``"month"`` or ``"year"``: range-partition the
             event table on ``history_at`` by that period (see ``history_partitions``).
+        app_label: The installed app the event model and the triggers' migrations go to
+            (default: the tracked model's).
 
     Raises:
-        TrackingError: For an abstract or proxy model, unknown fields, or repeated labels.
+        TrackingError: For an abstract or proxy model, unknown fields, repeated labels, an
+            unknown app label, or arguments of the wrong kind.
     """
     _validate_arguments(trackers, fields, exclude)
     chosen = list(trackers) or [InsertEvent(), UpdateEvent(), DeleteEvent()]
 
     def decorate(model: _M) -> _M:
         _validate(model, chosen)
+        label, module = event_app(model, app_label)
         spec = EventSpec(
-            model, chosen, _tracked_fields(model, fields, exclude), drop_removed_fields
+            model,
+            chosen,
+            _tracked_fields(model, fields, exclude),
+            drop_removed_fields,
+            label,
+            module,
         )
-        spec.event_model = _event_model(spec, model_name, related_name, partition)
+        name = model_name or f"{model.__name__}Event"
+        spec.holder = trigger_holder(model, label, module, name)
+        spec.event_model = _event_model(spec, name, related_name, partition)
         for tracker in chosen:
-            pgtrigger.register(*tracker.triggers(spec))(model)
+            pgtrigger.register(*tracker.triggers(spec))(spec.holder)
         _specs.setdefault(model, []).append(spec)
         return model
 
@@ -156,6 +177,11 @@ def _validate_arguments(
 
 
 def _validate(model: type[models.Model], trackers: list[Tracker]) -> None:
+    if not (isinstance(model, type) and issubclass(model, models.Model)):
+        raise TrackingError(
+            f"track() decorates a model class, not {model!r}. For a many-to-many field, "
+            "pass its through model (Model.field.through) once both models are defined."
+        )
     if model._meta.abstract or model._meta.proxy:
         raise TrackingError(
             f"track() needs a concrete model; {model.__name__} is abstract or a proxy. "
@@ -258,12 +284,12 @@ def _event_model(
 ) -> type[models.Model]:
     tracked = spec.tracked
     name = model_name or f"{tracked.__name__}Event"
-    table = f"{tracked._meta.app_label}_{name.lower()}"
+    table = f"{spec.app_label}_{name.lower()}"
     meta = type(
         "Meta",
         (),
         {
-            "app_label": tracked._meta.app_label,
+            "app_label": spec.app_label,
             "indexes": [
                 models.Index(
                     fields=["history_object", "history_at"], name=_name("th", table, "obj")
@@ -279,14 +305,15 @@ def _event_model(
         },
     )
     attrs: dict[str, Any] = {
-        "__module__": tracked.__module__,
+        "__module__": spec.module,
         "history_spec": spec,
         "Meta": meta,
         "history_id": models.BigAutoField(primary_key=True),
         "history_at": models.DateTimeField(db_default=Now()),
         "history_label": models.CharField(max_length=40),
         "history_object": models.ForeignKey(
-            tracked,
+            # An auto-created through model has no migration state; its proxy has.
+            spec.holder if tracked._meta.auto_created else tracked,
             on_delete=models.DO_NOTHING,
             db_constraint=False,
             db_index=False,
@@ -310,7 +337,7 @@ def _event_model(
     event_model: type[models.Model] = type(name, (Event, models.Model), attrs)
     # Importable beside the tracked model (`from shop.models import ProductEvent`), which
     # is also where `manage.py shell` looks for it.
-    module = sys.modules.get(tracked.__module__)
+    module = sys.modules.get(spec.module)
     existing = getattr(module, name, None)
     if module is not None and (existing is None or getattr(existing, "_meta", None)):
         setattr(module, name, event_model)
