@@ -170,8 +170,20 @@ def write_bench(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             for i in range(args.rows)
         ]
 
+    # No autovacuum on the tables, their event tables or the partitions (a partitioned table
+    # takes no storage parameters): each run vacuums them itself instead.
+    relations = [model._meta.db_table for model in kinds.values()]
+    relations.append(event_tables["plain"])
+    relations.extend(
+        row[0]
+        for row in sql(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+            [event_tables["partitioned"]],
+        )
+    )
+    for relation in relations:
+        sql(f"ALTER TABLE {relation} SET (autovacuum_enabled = false)")
     for model in kinds.values():
-        sql(f"ALTER TABLE {model._meta.db_table} SET (autovacuum_enabled = false)")
         model.objects.bulk_create(rows(model)[:1000])  # warm up
         model.objects.update(quantity=F("quantity") + 1)
     results: dict[str, dict[str, list[float]]] = {kind: {} for kind in kinds}
@@ -230,42 +242,9 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, float]:
     return {"tidemark": tidemark, "simple_history": simple}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--backfill", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=10_000)
-    args = parser.parse_args(argv)
-    if min(args.events, args.rows, args.repeat, args.backfill, args.batch_size) < 1:
-        parser.error("every count must be at least 1")
-    if args.months < 4:
-        parser.error("--months must be at least 4 (three months are dropped)")
-    setup()
-
-    started = time.perf_counter()
-    prune = prune_bench(args)
-    write = write_bench(args)
-    baselines = backfill_bench(args)
-
+def report_prune(args: argparse.Namespace, prune: dict[str, Any]) -> tuple[str, ...]:
     drop = statistics.median(prune["drops"])
-    prune_ratio = prune["delete"] / drop
-    write_ratios = {
-        key: write["partitioned"][key] / write["plain"][key] for key in ("bulk_create", "update")
-    }
-    backfill_ratio = baselines["simple_history"] / baselines["tidemark"]
-    ok = {
-        "prune": prune_ratio >= TARGETS["prune"],
-        "bulk_create": write_ratios["bulk_create"] <= TARGETS["write"],
-        "update": write_ratios["update"] <= TARGETS["write"],
-        "backfill": backfill_ratio >= TARGETS["backfill"],
-    }
-    print(
-        f"events={args.events:,} months={args.months} rows={args.rows:,} repeat={args.repeat} "
-        f"backfill={args.backfill:,} batch-size={args.batch_size:,}"
-    )
+    ratio = prune["delete"] / drop
     print(
         f"built {args.events:,} events with set-based SQL: plain {prune['built']['plain']:.1f}s, "
         f"partitioned {prune['built']['partitioned']:.1f}s; the oldest month holds "
@@ -276,55 +255,94 @@ def main(argv: list[str]) -> int:
         + ", ".join(f"{seconds:.3f}s" for seconds in prune["drops"])
         + f"; batched DELETE of one month: {prune['delete']:.1f}s"
     )
+    return (
+        f"prune one month of {args.events:,} events",
+        f"batched DELETE {prune['delete']:.1f}s",
+        f"partition drop {drop:.3f}s: {ratio:,.0f}× faster",
+        "≥ 100× faster",
+        ratio >= TARGETS["prune"],
+    )
+
+
+def report_write(args: argparse.Namespace, write: dict[str, dict[str, float]]) -> list[Any]:
     print(
         f"bulk work, plain / partitioned (medians): bulk_create "
         f"{write['plain']['bulk_create']:.3f}s / {write['partitioned']['bulk_create']:.3f}s, "
         f"update {write['plain']['update']:.3f}s / {write['partitioned']['update']:.3f}s"
     )
+    rows = []
+    for key, work in (("bulk_create", "`bulk_create`"), ("update", "`QuerySet.update`")):
+        ratio = write["partitioned"][key] / write["plain"][key]
+        rows.append(
+            (
+                f"{work} of {args.rows:,} rows, partitioned event table",
+                "plain event table",
+                f"{ratio:.3f}×",
+                "≤ 1.05×",
+                ratio <= TARGETS["write"],
+            )
+        )
+    return rows
+
+
+def report_backfill(args: argparse.Namespace, baselines: dict[str, float]) -> tuple[str, ...]:
     rate_tm = args.backfill / baselines["tidemark"]
     rate_sh = args.backfill / baselines["simple_history"]
+    ratio = baselines["simple_history"] / baselines["tidemark"]
     print(
         f"baselines of {args.backfill:,} rows: history_backfill {baselines['tidemark']:.1f}s "
         f"({rate_tm:,.0f} rows/s), populate_history {baselines['simple_history']:.1f}s "
         f"({rate_sh:,.0f} rows/s)"
     )
+    return (
+        f"baselines of {args.backfill:,} rows",
+        f"populate_history {rate_sh:,.0f} rows/s",
+        f"history_backfill {rate_tm:,.0f} rows/s: {ratio:.1f}× faster",
+        "≥ 10× faster",
+        ratio >= TARGETS["backfill"],
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--backfill", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument(
+        "--parts", default="prune,write,backfill", help="Comma-separated: prune, write, backfill."
+    )
+    args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    if not parts or set(parts) - {"prune", "write", "backfill"}:
+        parser.error("--parts takes prune, write and backfill, separated by commas")
+    if min(args.events, args.rows, args.repeat, args.backfill, args.batch_size) < 1:
+        parser.error("every count must be at least 1")
+    if args.months < 4:
+        parser.error("--months must be at least 4 (three months are dropped)")
+    setup()
+
+    started = time.perf_counter()
+    print(
+        f"events={args.events:,} months={args.months} rows={args.rows:,} repeat={args.repeat} "
+        f"backfill={args.backfill:,} batch-size={args.batch_size:,} parts={','.join(parts)}"
+    )
+    lines: list[Any] = []
+    if "prune" in parts:
+        lines.append(report_prune(args, prune_bench(args)))
+    if "write" in parts:
+        lines.extend(report_write(args, write_bench(args)))
+    if "backfill" in parts:
+        lines.append(report_backfill(args, backfill_bench(args)))
     print(f"whole run: {time.perf_counter() - started:.0f}s\n")
-    lines = [
-        ("work", "anchor measured here", "Tidemark", "target", "met"),
-        ("---", "---", "---", "---", "---"),
-        (
-            f"prune one month of {args.events:,} events",
-            f"batched DELETE {prune['delete']:.1f}s",
-            f"partition drop {drop:.3f}s: {prune_ratio:,.0f}× faster",
-            "≥ 100× faster",
-            ok["prune"],
-        ),
-        (
-            f"`bulk_create` of {args.rows:,} rows, partitioned event table",
-            "plain event table",
-            f"{write_ratios['bulk_create']:.3f}×",
-            "≤ 1.05×",
-            ok["bulk_create"],
-        ),
-        (
-            f"`QuerySet.update` of {args.rows:,} rows, partitioned event table",
-            "plain event table",
-            f"{write_ratios['update']:.3f}×",
-            "≤ 1.05×",
-            ok["update"],
-        ),
-        (
-            f"baselines of {args.backfill:,} rows",
-            f"populate_history {rate_sh:,.0f} rows/s",
-            f"history_backfill {rate_tm:,.0f} rows/s: {backfill_ratio:.1f}× faster",
-            "≥ 10× faster",
-            ok["backfill"],
-        ),
-    ]
+    print("| work | anchor measured here | Tidemark | target | met |")
+    print("| --- | --- | --- | --- | --- |")
     for line in lines:
         cells = [("yes" if c else "NO") if isinstance(c, bool) else c for c in line]
         print("| " + " | ".join(cells) + " |")
-    return 0 if all(ok.values()) else 1
+    return 0 if all(line[-1] for line in lines) else 1
 
 
 if __name__ == "__main__":

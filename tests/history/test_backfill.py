@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -167,3 +168,40 @@ def test_the_command_reports_and_records_its_context(
 def test_the_command_refuses_bad_input(argv: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("history_backfill", *argv)
+
+
+def test_a_write_in_flight_finishes_first_and_its_row_gets_no_baseline(
+    untracked_rows: list[Member],
+) -> None:
+    import threading
+
+    from django.db import connections, transaction
+
+    updated = threading.Event()
+
+    def application() -> None:
+        try:
+            with transaction.atomic():
+                Member.objects.filter(pk=untracked_rows[0].pk).update(plan="pro")
+                updated.set()
+                time.sleep(2.5)  # longer than a batch waits for its lock
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=application)
+    writer.start()
+    assert updated.wait(10)
+    started = time.monotonic()
+
+    [done] = backfill(Member)
+
+    writer.join()
+    assert time.monotonic() - started > 1.5  # it waited for the write, gave way, came back
+    assert done.created == 4
+    first = [
+        e["history_label"]
+        for e in events(MemberEvent)
+        if e["history_object_id"] == untracked_rows[0].pk
+    ]
+    assert first == ["update"]
+    assert sorted(pk for pk, _l, _e in baselines()) == [m.pk for m in untracked_rows[1:]]

@@ -175,3 +175,55 @@ def test_the_command_redacts_and_reports(ann: Member, capsys: pytest.CaptureFixt
 def test_the_command_refuses_bad_input(argv: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("history_redact", *argv)
+
+
+def test_every_kind_of_field_is_erased_to_null() -> None:
+    import datetime
+    from decimal import Decimal
+
+    from tests.history.testapp.models import Category, Item
+
+    shelf = Category.objects.create(name="shelf")
+    item = Item.objects.create(
+        name="tea", price=Decimal("2.50"), quantity=3, category=shelf, data={"a": 1}
+    )
+    member = Member.objects.create(email="c@example.com", name="C", newsletter=True)
+
+    redact(Item, item.pk, ["price", "quantity", "category", "data"])
+    redact(Member, member.pk, ["newsletter", "birthday"], replacements={"birthday": None})
+
+    [event] = history.event_model(Item).objects.all()
+    assert (event.price, event.quantity, event.category_id, event.data) == (None,) * 4
+    assert event.name == "tea"
+    assert [(e.newsletter, e.birthday) for e in member.history.all()] == [(None, None)]
+    redact(Member, member.pk, ["birthday"], replacements={"birthday": datetime.date(1900, 1, 1)})
+    assert [e.birthday for e in member.history.all()] == [datetime.date(1900, 1, 1)]
+
+
+def test_only_the_event_models_that_copy_a_field_are_rewritten() -> None:
+    from tests.history.testapp.models import Page
+
+    with history.context(author="Ann Smith's desk", title="Draft by Ann"):
+        page = Page.objects.create(title="Draft by Ann", price=3)
+        Page.objects.filter(pk=page.pk).update(status="live")  # PageEvent: "published"
+    with history.context(note="Draft by Ann, second look"):
+        Page.objects.filter(pk=page.pk).update(status="draft")
+        Page.objects.filter(pk=page.pk).update(status="live")
+
+    done = redact(Page, page.pk, ["title"])
+
+    assert done.events == 2  # PageEvent copies the title, PriceChange does not
+    assert [e.price for e in page.price_changes.all()] == [3]
+    # Text that merely contains the value is kept; the exact value is removed.
+    assert sorted(json.dumps(c.metadata) for c in Context.objects.all()) == [
+        '{"author": "Ann Smith\'s desk"}',
+        '{"note": "Draft by Ann, second look"}',
+    ]
+
+
+def test_nothing_to_strip_when_the_values_are_empty() -> None:
+    with history.context(note="kept"):
+        member = Member.objects.create(email="", name="")
+
+    assert redact(Member, member.pk, ["email", "name"]).contexts == 0
+    assert [c.metadata for c in Context.objects.all()] == [{"note": "kept"}]

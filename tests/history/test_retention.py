@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
+import tidemark_history as history
 from tests.history.conftest import events, raw
 from tests.history.scale.models import Member, Reading
 from tests.history.test_guard import role
@@ -224,6 +225,7 @@ def test_the_command_prunes_and_reports(capsys: pytest.CaptureFixture[str]) -> N
     ("argv", "message"),
     [
         (["--before", "yesterday"], "not a date or datetime"),
+        (["--before", "2025-13-45"], "not a date or datetime"),
         (["--older-than", "3 months"], "not an age"),
         (["--before", "2999-01-01"], "in the future"),
         (["--before", "2025-01-01", "--model", "scale.Nope"], "No model"),
@@ -233,3 +235,98 @@ def test_the_command_prunes_and_reports(capsys: pytest.CaptureFixture[str]) -> N
 def test_the_command_refuses_bad_input(argv: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("history_prune", *argv)
+
+
+def test_cut_offs_as_dates_and_ages() -> None:
+    from tidemark_history.retention import cutoff
+
+    assert cutoff(datetime.date(2025, 2, 1)) == FEB
+    assert cutoff(datetime.datetime(2025, 2, 1)) == FEB  # naive: the current time zone
+    with pytest.raises(HistoryError, match="must not be negative"):
+        cutoff(older_than=datetime.timedelta(days=-1))
+
+
+def test_a_dry_run_counts_the_contexts_too_and_progress_is_reported() -> None:
+    orphan = Context.objects.create(id=uuid.uuid4(), metadata={"reason": "orphan"})
+    _age_context(orphan.pk, JAN)
+    seen: list[tuple[str, int]] = []
+
+    assert prune(FEB, dry_run=True).contexts == 1
+    assert Context.objects.filter(pk=orphan.pk).exists()
+    result = prune(FEB, progress=lambda task, done, total: seen.append((task, done)))
+
+    assert result.contexts == 1
+    assert ("contexts", 1) in seen
+    assert not Context.objects.filter(pk=orphan.pk).exists()
+
+
+def test_the_drop_function_refuses_what_is_not_a_dated_event_partition() -> None:
+    from tidemark_history.retention import _drop_partition
+
+    for table in ("scale_readingevent_default", "scale_member", "scale_memberevent"):
+        with pytest.raises(DatabaseError, match="is not a dated partition of an event table"):
+            _drop_partition(table, "default")
+    assert raw("SELECT to_regclass('scale_readingevent_default')") != [(None,)]
+
+
+def test_once_contexts_are_append_only_they_too_go_through_the_maintenance_path() -> None:
+    """The context table's own guard (a later part) is honoured as soon as it exists."""
+    from tidemark_history.redaction import redact
+
+    with history.context(email="ann@example.com"):
+        member = Member.objects.create(email="ann@example.com", name="Ann")
+    orphan = Context.objects.create(id=uuid.uuid4(), metadata={"reason": "orphan"})
+    _age_context(orphan.pk, JAN)
+    [(function,)] = raw(
+        "SELECT tgfoid::regproc::text FROM pg_trigger WHERE tgrelid = "
+        "'scale_memberevent'::regclass AND tgname LIKE 'pgtrigger\\_append\\_only\\_%%' "
+        "AND tgtype & 32 = 0"
+    )
+    raw(
+        "CREATE TRIGGER pgtrigger_append_only_ctxtest BEFORE UPDATE OR DELETE ON "
+        f"tidemark_history_context FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    )
+    try:
+        with pytest.raises(DatabaseError, match="append-only"):
+            raw("DELETE FROM tidemark_history_context")
+
+        assert prune(FEB).contexts == 1
+        assert redact(Member, member.pk, ["email"]).contexts == 1
+        assert [c.metadata for c in Context.objects.all()] == [{}]
+    finally:
+        raw("DROP TRIGGER pgtrigger_append_only_ctxtest ON tidemark_history_context")
+
+
+def test_on_a_terminal_the_command_draws_a_progress_bar() -> None:
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    member = Member.objects.create(email="a@example.com", name="m")
+    for day in range(1, 4):
+        old_event(MemberEvent, member, JAN.replace(day=day), email="a@example.com", name="jan")
+    out, err = io.StringIO(), Terminal()
+
+    call_command(
+        "history_prune", "--before", "2025-02-01", "--batch-size", "1", stdout=out, stderr=err
+    )
+
+    assert "scale.MemberEvent events" in err.getvalue()  # the bar's task, drawn on stderr
+    assert "scale.MemberEvent: removed 3 events\n" in out.getvalue()
+    assert member_events() == [("insert", "m")]
+
+
+def test_the_command_counts_dropped_partitions(capsys: pytest.CaptureFixture[str]) -> None:
+    maintain_partitions(ahead=1, now=JAN)
+    reading = Reading.objects.create(sensor="tide")
+    old_event(ReadingEvent, reading, JAN.replace(day=9), sensor="tide", value=1)
+
+    call_command("history_prune", "--before", "2025-02-01", "--model", "scale.Reading", "--dry-run")
+    call_command("history_prune", "--before", "2025-02-01", "--model", "scale.Reading")
+
+    assert capsys.readouterr().out.splitlines()[::2] == [
+        "scale.ReadingEvent: would remove 1 event (1 partition to drop)",
+        "scale.ReadingEvent: removed 1 event (1 partition dropped)",
+    ]

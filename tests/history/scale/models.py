@@ -3,6 +3,8 @@ and redact."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 
 import tidemark_history as history
@@ -26,6 +28,8 @@ class Member(models.Model):
     email = models.EmailField()
     name = models.CharField(max_length=50)
     plan = models.CharField(max_length=20, default="free")
+    newsletter = models.BooleanField(default=False)
+    birthday = models.DateField(default=datetime.date(2000, 1, 1))
 
     def __str__(self) -> str:
         return self.name

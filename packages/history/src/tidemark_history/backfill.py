@@ -5,13 +5,15 @@ be diffed or reverted, and ``as_of`` does not know the row. `backfill()` writes 
 event (label ``baseline``, which ``as_of`` and diffs read as the row's state) per row of the
 tracked model that has no event at all in the event table, copying its current values.
 
-It walks the rows in primary-key order, `batch_size` per transaction. Each batch first locks
-its rows (``FOR NO KEY UPDATE``: a concurrent update of one of them waits, and its event
-comes after the baseline), then, in a second statement that sees everything committed
-meanwhile, inserts the baselines of the rows still without an event. So it is safe to run
-while the application writes, never writes a second event for a row that has one (two
-backfills at once wait for each other's rows), and an interrupted run is resumed by running
-it again.
+It walks the rows in primary-key order, `batch_size` per transaction. Each batch first takes
+a ``SHARE`` lock on the tracked table, so the writes in flight finish first and new ones
+wait for the batch (a fraction of a second at the default size; reads never wait), then
+inserts, in one statement, the baselines of the batch's rows that have no event. So it is
+safe to run while the application writes: no write fails or goes unrecorded, and no row
+that has an event (even one committed a moment ago) gets a baseline; it never writes a
+second baseline, and an interrupted run is resumed by running it again. A batch that waits
+more than two seconds for its lock (a long transaction on the table) gives way, so that it
+never queues writes behind that transaction, and tries again with a growing pause.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, models, transaction
+from django.db import connections, models
+
+from tidemark_core.locks import lock_timeout, retry_on_lock_timeout
 
 from .conf import batch_size as default_batch_size
 from .exceptions import HistoryError
@@ -28,6 +32,9 @@ from .trackers import CONTEXT_EXPRESSION, STORE_CONTEXT_SQL
 from .tracking import EventSpec, specs_of
 
 BASELINE_LABEL = "baseline"
+LOCK_WAIT = 2.0
+"""Seconds a batch waits for its lock before it gives way and tries again."""
+LOCK_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -77,28 +84,25 @@ def backfill(
     return [_backfill(spec, size, using, progress) for spec in _specs(model)]
 
 
-def _statements(spec: EventSpec, connection: Any) -> tuple[str, str]:
+def _statement(spec: EventSpec, connection: Any) -> str:
     quote = connection.ops.quote_name
     table = quote(spec.tracked._meta.db_table)
     events = quote(spec.event_table)
     pk = quote(spec.pk_column)
-    pk_field = spec.tracked._meta.pk
-    assert pk_field is not None
-    key_type = pk_field.db_type(connection)
     columns = "".join(f", {quote(column)}" for column in spec.copied_columns)
     values = "".join(f", _row.{quote(column)}" for column in spec.copied_columns)
-    lock = (
-        f"SELECT {pk} FROM {table} WHERE (%s::boolean OR {pk} > %s) "
-        f"ORDER BY {pk} LIMIT %s FOR NO KEY UPDATE"
+    return (
+        f"WITH _batch AS (SELECT * FROM {table} WHERE (%s::boolean OR {pk} > %s) "
+        f"ORDER BY {pk} LIMIT %s), "
+        f"_written AS (INSERT INTO {events} "
+        f"(history_label, history_object_id, history_context_id{columns}) "
+        f"SELECT %s, _row.{pk}, {CONTEXT_EXPRESSION}{values} FROM _batch AS _row "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {events} AS _event "
+        f"WHERE _event.history_object_id = _row.{pk}) ORDER BY _row.{pk} RETURNING 1) "
+        f"SELECT (SELECT count(*) FROM _batch), "
+        f"(SELECT {pk} FROM _batch ORDER BY {pk} DESC LIMIT 1), "
+        f"(SELECT count(*) FROM _written)"
     )
-    insert = (
-        f"INSERT INTO {events} (history_label, history_object_id, history_context_id{columns}) "
-        f"SELECT %s, _row.{pk}, {CONTEXT_EXPRESSION}{values} FROM {table} AS _row "
-        f"WHERE _row.{pk} = ANY(CAST(%s AS {key_type}[])) AND NOT EXISTS "
-        f"(SELECT 1 FROM {events} AS _event WHERE _event.history_object_id = _row.{pk}) "
-        f"ORDER BY _row.{pk}"
-    )
-    return lock, insert
 
 
 def _backfill(
@@ -108,24 +112,30 @@ def _backfill(
     progress: Callable[[str, int, int | None], None] | None,
 ) -> Backfilled:
     connection = connections[using]
-    lock, insert = _statements(spec, connection)
+    lock = f"LOCK TABLE {connection.ops.quote_name(spec.tracked._meta.db_table)} IN SHARE MODE"
+    statement = _statement(spec, connection)
     task = f"{spec.event_model._meta.label} baselines"
     total = spec.tracked._default_manager.using(using).count() if progress else None
     last: Any = None
     rows = created = 0
-    while True:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.execute(lock, [last is None, last, size])
-            keys = [row[0] for row in cursor.fetchall()]
-            if keys:
-                cursor.execute(insert, [BASELINE_LABEL, keys])
-                created += cursor.rowcount
-                if cursor.rowcount:
-                    # As a capture trigger does: the context row, once, with its events.
-                    cursor.execute(STORE_CONTEXT_SQL)
-        if not keys:
-            return Backfilled(spec.event_model, rows, created)
-        rows += len(keys)
-        last = keys[-1]
-        if progress is not None:
-            progress(task, rows, total)
+
+    def batch() -> tuple[int, Any, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(lock)
+            cursor.execute(statement, [last is None, last, size, BASELINE_LABEL])
+            looked, key, written = cursor.fetchone()
+            if written:
+                # As a capture trigger does: the context row, once, with its events.
+                cursor.execute(STORE_CONTEXT_SQL)
+            return int(looked), key, int(written)
+
+    with lock_timeout(LOCK_WAIT, using=using):
+        while True:
+            looked, key, written = retry_on_lock_timeout(batch, attempts=LOCK_ATTEMPTS, using=using)
+            if not looked:
+                return Backfilled(spec.event_model, rows, created)
+            rows += looked
+            created += written
+            last = key
+            if progress is not None:
+                progress(task, rows, total)

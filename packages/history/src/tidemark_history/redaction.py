@@ -24,9 +24,6 @@ from .tracking import EventSpec, specs_of
 if TYPE_CHECKING:
     from .models import Redaction
 
-_BLANK_STRINGS = (models.CharField, models.TextField)
-_ZEROS = (models.IntegerField, models.FloatField, models.DecimalField)
-
 
 @dataclass(frozen=True)
 class Redacted:
@@ -35,24 +32,6 @@ class Redacted:
     events: int
     contexts: int
     record: Redaction
-
-
-def _blank(field: models.Field[Any, Any], event_model: type[models.Model]) -> Any:
-    """What an erased value of `field` becomes in `event_model`'s events."""
-    if field.null:
-        return None
-    if isinstance(field, _BLANK_STRINGS):
-        return ""
-    if isinstance(field, models.JSONField):
-        return {}
-    if isinstance(field, models.BooleanField):
-        return False
-    if isinstance(field, _ZEROS):
-        return 0
-    raise HistoryError(
-        f"{event_model._meta.label}.{field.name} is NOT NULL and has no blank value to "
-        f"erase it with; pass replacements={{{field.name!r}: ...}}."
-    )
 
 
 def _checked_fields(
@@ -115,12 +94,12 @@ def redact(
     """Erase `fields` of the object `pk` of `model` from its recorded history.
 
     In one transaction: every event of that object, in each event model that copies one of
-    the fields, gets the field blanked (NULL when the column allows it, else ``""``, ``0``,
-    ``False`` or ``{}``, or the value in `replacements`); every context whose metadata holds
-    one of the erased values (the distinct strings those events and the live row had) as a
-    value, or one of `context_values` (e.g. the person's user id, as a string or a number),
-    loses those entries (dict keys and list items; text that merely contains a value is
-    left as it is); and a `Redaction` row records when, what and who, without the values.
+    the fields, gets the field set to NULL (or to the value in `replacements`); every context
+    whose metadata holds one of the erased values (the distinct strings those events and the
+    live row had) as a value, or one of `context_values` (e.g. the person's user id, as a
+    string or a number), loses those entries (dict keys and list items; text that merely
+    contains a value is left as it is); and a `Redaction` row records when, what and who,
+    without the values.
 
     The live row is not changed: erase or delete it with your own code.
 
@@ -136,8 +115,7 @@ def redact(
         dry_run: Do it all, then roll it back: the counts of what it would rewrite.
 
     Raises:
-        HistoryError: An untracked model, fields its events do not copy, or a field with no
-            blank value and no replacement.
+        HistoryError: An untracked model, or fields its events do not copy.
         MaintenanceError: The database role may not take the maintenance path.
     """
     concrete = model._meta.concrete_model or model
@@ -193,12 +171,8 @@ def _redact_events(
     events = event_model._default_manager.using(using).filter(history_object_id=key)
     for row in events.values_list(*own):
         erased.update(value for value in row if isinstance(value, str))
-    values = {
-        name: replacements[name]
-        if name in replacements
-        else _blank(event_model._meta.get_field(name), event_model)  # type: ignore[arg-type]
-        for name in own
-    }
+    # Event columns are always nullable: NULL erases, unless a replacement is given.
+    values = {name: replacements.get(name) for name in own}
     return int(_maintenance().update(events, batch_size=size, **values))
 
 
