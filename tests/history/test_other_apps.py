@@ -40,12 +40,21 @@ def tracked() -> Iterator[dict[str, Any]]:
     history.track(history.InsertEvent("topping.add"), history.DeleteEvent("topping.remove"))(
         pizza.toppings.through
     )
+    menu = model("Menu", toppings=models.ManyToManyField(topping, through="Pairing"))
+    history.track()(
+        model(
+            "Pairing",
+            menu=models.ForeignKey(menu, models.CASCADE),
+            topping=models.ForeignKey(topping, models.CASCADE),
+            note=models.CharField(max_length=20, default=""),
+        )
+    )
     history.track(app_label="evolve", exclude=["password", "last_login"])(User)
     history.track(
         history.InsertEvent("group.add"), history.DeleteEvent("group.remove"), app_label="evolve"
     )(User.groups.through)
     try:
-        yield {"Pizza": pizza, "Topping": topping}
+        yield {"Pizza": pizza, "Topping": topping, "Menu": menu}
     finally:
         # The triggers on auth's tables go with the evolve app's migrations.
         call_command("migrate", "evolve", "zero", verbosity=0)
@@ -124,3 +133,12 @@ def test_auth_user_and_many_to_many_relations_are_tracked_with_events(
         ]
     )
     assert rows("evolve_pizzaevent", "name") == [("insert", "Margherita")]
+
+    # An explicit through model is a model like any other.
+    menu = tracked["Menu"].objects.create()
+    menu.toppings.add(olive, through_defaults={"note": "black"})
+    menu.toppings.remove(olive)
+    assert rows("evolve_pairingevent", "menu_id", "topping_id", "note") == [
+        ("insert", menu.pk, olive.pk, "black"),
+        ("delete", menu.pk, olive.pk, "black"),
+    ]

@@ -77,5 +77,4 @@ def install() -> None:
     for module in modules:
         module.MigrationAutodetector = autodetector
         command: Any = module.Command
-        if hasattr(command, "autodetector"):
-            command.autodetector = autodetector
+        command.autodetector = autodetector  # Django >= 5.2 reads it from here
