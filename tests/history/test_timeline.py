@@ -227,3 +227,16 @@ def test_exists_count_once_and_an_empty_whole_timeline() -> None:
     Item.objects.create(name="cake")
     assert timeline.count() == 1  # counted once, as a paginator expects
     assert history.events().count() == 2
+
+
+def test_a_metadata_lookup_matching_many_contexts_reads_them_in_a_subquery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for path in ("/a/", "/b/", "/c/"):
+        with history.context(user=5, path=path):
+            Item.objects.create(name=path)
+    assert history.events(user=5).count() == 3  # three ids, listed
+    monkeypatch.setattr(timeline_module, "CONTEXTS_LISTED", 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert [e.name for e in history.events(user=5)[:2]] == ["/c/", "/b/"]
+    assert "@>" in queries[-1]["sql"]  # the lookup inside the events' query

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .tracking import EventSpec
 
 CHUNK = 500
+CONTEXTS_LISTED = 5000
 # A Context, its id (UUID or string), or an entered history.context() block.
 ContextRef = Any
 
@@ -100,6 +101,7 @@ class Timeline:
         self._using = using
         self._filters = filters or _Filters()
         self._count: int | None = None
+        self._contexts: list[Any] | QuerySet[Any] | None = None
 
     def __repr__(self) -> str:
         return f"<Timeline {self[:5]!r}{'...' if self.count() > 5 else ''}>"
@@ -192,12 +194,7 @@ class Timeline:
         if filters.contexts is not None:
             events = events.filter(history_context_id__in=list(filters.contexts))
         if filters.metadata:
-            from .models import Context
-
-            contexts = Context.objects.using(self._using).filter(
-                _metadata_filter(dict(filters.metadata))
-            )
-            events = events.filter(history_context_id__in=contexts.values("id"))
+            events = events.filter(history_context_id__in=self._matching_contexts())
         if filters.labels is not None:
             events = events.filter(history_label__in=list(filters.labels))
         if filters.since is not None:
@@ -205,6 +202,23 @@ class Timeline:
         if filters.until is not None:
             events = events.filter(history_at__lte=filters.until)
         return events
+
+    def _matching_contexts(self) -> list[Any] | QuerySet[Any]:
+        """The ids of the contexts the metadata lookups match, read once per timeline.
+
+        As a list of values, the planner of each event table's query sees how few they are
+        and reads their events through the context index; past `CONTEXTS_LISTED` ids, a
+        subquery (one plan for many contexts: a hash join).
+        """
+        if self._contexts is None:
+            from .models import Context
+
+            contexts = Context.objects.using(self._using).filter(
+                _metadata_filter(dict(self._filters.metadata))
+            )
+            ids = list(contexts.values_list("id", flat=True)[: CONTEXTS_LISTED + 1])
+            self._contexts = ids if len(ids) <= CONTEXTS_LISTED else contexts.values("id")
+        return self._contexts
 
     def _indexed_order(self) -> bool:
         """Whether an index serves ``ORDER BY history_at`` for these filters."""
