@@ -249,3 +249,29 @@ def test_context_revert_permissions_and_edge_cases() -> None:
         Category.objects.create(name="c")
     response = boss.get(url("tidemark_history_context_revert", untracked.id), follow=True)
     assert "nothing to revert" in response.content.decode()
+
+
+def test_who_and_the_diff_of_events_the_user_model_or_the_model_no_longer_knows() -> None:
+    from tidemark_history.display import rows
+
+    with history.context(user="not-a-pk"):
+        item = Item.objects.create(name="tea")
+    [row] = rows(history.events(item)[:1])
+    assert row.who == "user not-a-pk"
+    assert [change.label for change in row.changes][:1] == ["name"]
+    from tidemark_history.display import _verbose
+
+    assert _verbose(Item, "removed_field") == "removed_field"
+
+
+def test_pages_of_a_deleted_row_and_of_a_context_with_an_unusual_id() -> None:
+    client, _user = login(superuser=True)
+    assert client.get(url("tidemark_history_context_change", "not-a-uuid")).status_code in (
+        302,
+        404,
+    )
+    viewer, _ = login("view_item")
+    assert viewer.get(url("testapp_item_history_deleted")).status_code == 200
+    outsider, _ = login()
+    assert outsider.get(url("testapp_item_history_deleted")).status_code == 403
+    assert outsider.get(url("tidemark_history_context_revert", uuid.uuid4())).status_code == 403

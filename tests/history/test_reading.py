@@ -13,7 +13,7 @@ from tests.history.conftest import raw
 from tests.history.testapp.models import Category, Item, Page, Sku
 from tidemark_history.models import Context
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 
 ItemEvent = history.event_model(Item)
 
@@ -133,6 +133,11 @@ def test_as_of_follows_inserts_updates_deletes_and_re_creations() -> None:
     assert history.as_of(Item, t3).get(pk=tea.pk).price == Decimal("2.50")
     assert history.as_of(Item, t3).exclude(id=tea.pk).count() == 2
     assert [r.name for r in history.as_of(Item, t3).order_by("-pk")] == ["jam", "cake", "tea"]
+    # One event as the row it recorded.
+    first = ItemEvent.objects.order_by("history_id").first()
+    as_recorded = first.as_instance()
+    assert isinstance(as_recorded, Item)
+    assert (as_recorded.pk, as_recorded.price) == (tea.pk, Decimal("2.00"))
 
 
 def test_as_of_is_one_query_and_untracked_fields_are_deferred() -> None:
@@ -202,3 +207,70 @@ def test_sku_with_a_natural_key_reads_back() -> None:
     Sku.objects.filter(code="A1").update(label="second")
     assert history.as_of(Sku, t1).get(pk="A1").label == "first"
     assert history.as_of(Sku, now()).get(code="A1").label == "second"
+
+
+def test_what_a_model_tracked_without_deletes_or_state_can_and_cannot_read() -> None:
+    from django.db import models
+
+    from tests.app_registry import forget_models
+
+    class Inserted(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "testapp"
+
+        def __str__(self) -> str:
+            return self.name
+
+    class Removed(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "testapp"
+
+        def __str__(self) -> str:
+            return self.name
+
+    try:
+        history.track(history.InsertEvent(), history.UpdateEvent())(Inserted)
+        history.track(history.DeleteEvent())(Removed)
+        with pytest.raises(history.HistoryError, match="without a DeleteEvent"):
+            history.as_of(Inserted, now())
+        assert history.event_model(Inserted).__name__ == "InsertedEvent"
+        with pytest.raises(history.HistoryError, match="records the row's state"):
+            history.event_model(Removed)
+    finally:
+        forget_models("testapp", ["Inserted", "Removed"])
+
+
+def test_kinds_of_trackers_and_of_labels_no_tracker_declares() -> None:
+    class Audited(history.ManualEvent):
+        kind = history.Kind.DELETE
+
+    assert history.Kind.INSERT.is_state
+    assert not history.Kind.DELETE.is_state
+    from tidemark_history.event import kind_of
+
+    assert kind_of(Audited("gone")) is history.Kind.DELETE
+    assert kind_of(history.UpdateEvent(row="old")) is history.Kind.BEFORE
+    item = Item.objects.create(name="tea")
+    baseline = ItemEvent.objects.create(
+        history_label="baseline",
+        history_object_id=item.pk,
+        name="tea",
+        price=0,
+        quantity=0,
+        data={},
+    )
+    assert baseline.kind is history.Kind.SNAPSHOT  # history_backfill's baselines
+    assert baseline.diff() == {}  # the same values as the insert before it
+
+
+def test_the_timeline_on_another_alias_and_with_nothing_to_read() -> None:
+    assert history.events().using("other").count() == 0
+    Item.objects.using("other").create(name="elsewhere")
+    assert [e.name for e in history.events(using="other")[:5]] == ["elsewhere"]
+    assert history.events().using("other").first().name == "elsewhere"  # type: ignore[union-attr]
+    assert history.events(model=Item)[:5] == []
+    assert history.events(label="nope")[:5] == []

@@ -204,13 +204,39 @@ def test_a_page_of_the_whole_timeline_reads_each_table_with_a_limit() -> None:
     with CaptureQueriesContext(connection) as queries:
         page = history.events()[:10]
     assert len(page) == 10
-    # The floors of every table, the keys of every table's candidates, then the rows of the
-    # tables that hold the page (the 10 newest: the page, the sku, 8 items).
-    floors, keys, *rows = (query["sql"] for query in queries)
+    assert page[0].context is None  # loaded with the row: no query
+    # The floors of every table, then one UNION ALL of the tables with events, each branch
+    # ordered and limited on its own.
+    floors, union = (query["sql"] for query in queries)
     assert floors.count("LIMIT 10") == len(timeline_module.all_specs())
-    assert keys.count("LIMIT 10") == 3  # the tables with events
-    assert len(rows) == 3
+    assert union.count("LIMIT 10") == 3
+    assert union.count("UNION ALL") == 2
     assert describe(page[:2]) == [
         ("PriceChange", "insert", Page.objects.get().pk),
         ("SkuEvent", "insert", "A"),
     ]
+
+
+def test_exists_count_once_and_an_empty_whole_timeline() -> None:
+    assert history.events()[:10] == []  # every table empty: no floor, nothing to ask
+    assert not history.events().exists()
+    Item.objects.create(name="tea")
+    timeline = history.events()
+    assert timeline.exists()
+    assert timeline.count() == 1
+    Item.objects.create(name="cake")
+    assert timeline.count() == 1  # counted once, as a paginator expects
+    assert history.events().count() == 2
+
+
+def test_a_metadata_lookup_matching_many_contexts_reads_them_in_a_subquery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for path in ("/a/", "/b/", "/c/"):
+        with history.context(user=5, path=path):
+            Item.objects.create(name=path)
+    assert history.events(user=5).count() == 3  # three ids, listed
+    monkeypatch.setattr(timeline_module, "CONTEXTS_LISTED", 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert [e.name for e in history.events(user=5)[:2]] == ["/c/", "/b/"]
+    assert "@>" in queries[-1]["sql"]  # the lookup inside the events' query

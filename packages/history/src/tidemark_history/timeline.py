@@ -10,9 +10,9 @@ LIMIT, and the index that serves them, never through one UNION sorted as a whole
   primary key (a backward scan of ``k`` entries). Every one of the newest ``k`` by time is
   at least that recent, whatever order concurrent transactions committed in.
 
-The keys of every table's candidates come back in one query (a UNION ALL of limited
-branches), then the rows of the tables that hold the page: a page of ``n`` events reads at
-most ``n`` (plus the offset) rows per table.
+Every table's candidates come back in one UNION ALL of those limited branches, with their
+contexts (see `union`): a page of ``n`` events reads at most ``n`` (plus the offset) rows
+per table, in one query (two for the whole timeline: the floors first).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from django.db import connections, models
 
+from . import union
 from .event import Event
 from .exceptions import HistoryError
 from .reading import _concrete, _resolve_model, all_specs, event_models
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .tracking import EventSpec
 
 CHUNK = 500
+CONTEXTS_LISTED = 5000
 # A Context, its id (UUID or string), or an entered history.context() block.
 ContextRef = Any
 
@@ -99,6 +101,7 @@ class Timeline:
         self._using = using
         self._filters = filters or _Filters()
         self._count: int | None = None
+        self._contexts: list[Any] | QuerySet[Any] | None = None
 
     def __repr__(self) -> str:
         return f"<Timeline {self[:5]!r}{'...' if self.count() > 5 else ''}>"
@@ -191,12 +194,7 @@ class Timeline:
         if filters.contexts is not None:
             events = events.filter(history_context_id__in=list(filters.contexts))
         if filters.metadata:
-            from .models import Context
-
-            contexts = Context.objects.using(self._using).filter(
-                _metadata_filter(dict(filters.metadata))
-            )
-            events = events.filter(history_context_id__in=contexts.values("id"))
+            events = events.filter(history_context_id__in=self._matching_contexts())
         if filters.labels is not None:
             events = events.filter(history_label__in=list(filters.labels))
         if filters.since is not None:
@@ -204,6 +202,23 @@ class Timeline:
         if filters.until is not None:
             events = events.filter(history_at__lte=filters.until)
         return events
+
+    def _matching_contexts(self) -> list[Any] | QuerySet[Any]:
+        """The ids of the contexts the metadata lookups match, read once per timeline.
+
+        As a list of values, the planner of each event table's query sees how few they are
+        and reads their events through the context index; past `CONTEXTS_LISTED` ids, a
+        subquery (one plan for many contexts: a hash join).
+        """
+        if self._contexts is None:
+            from .models import Context
+
+            contexts = Context.objects.using(self._using).filter(
+                _metadata_filter(dict(self._filters.metadata))
+            )
+            ids = list(contexts.values_list("id", flat=True)[: CONTEXTS_LISTED + 1])
+            self._contexts = ids if len(ids) <= CONTEXTS_LISTED else contexts.values("id")
+        return self._contexts
 
     def _indexed_order(self) -> bool:
         """Whether an index serves ``ORDER BY history_at`` for these filters."""
@@ -253,8 +268,9 @@ class Timeline:
         return events.order_by("-history_at", "-history_id")[:k]
 
     def _page(self, stop: int) -> list[Event]:
-        """The newest `stop` events: the candidates' keys of every table in one query,
-        then the rows of the tables that have winners (one query each)."""
+        """The newest `stop` events: one query for one table; else one UNION ALL of every
+        table's newest, each branch ordered and limited on its own (plus, for the whole
+        timeline, the query of the floors)."""
         specs = self._specs()
         if not specs:
             return []
@@ -263,28 +279,13 @@ class Timeline:
             return list(self._newest(specs[0], stop, floors.get(0)))
         branches = []
         for number, spec in enumerate(specs):
-            keys = self._newest(spec, stop, floors.get(number))
-            if keys.query.is_empty():
-                continue
-            sql, params = self._sql(keys.values_list("history_id", "history_at"))
-            branches.append((f"(SELECT {number}, _keys.* FROM ({sql}) AS _keys)", params))
+            newest = self._newest(spec, stop, floors.get(number))
+            if not newest.query.is_empty():
+                branches.append((number, newest))
         if not branches:
             return []
         labels = [spec.event_model._meta.label_lower for spec in specs]
-        found = self._union(branches)
-        winners = heapq.nlargest(stop, found, key=lambda key: (key[2], labels[key[0]], key[1]))
-        wanted: dict[int, list[int]] = {}
-        for number, history_id, _at in winners:
-            wanted.setdefault(number, []).append(history_id)
-        rows: dict[tuple[int, int], Event] = {}
-        for number, ids in wanted.items():
-            manager = specs[number].event_model._default_manager.using(self._using)
-            events: list[Any] = list(
-                manager.select_related("history_context").filter(history_id__in=ids)
-            )
-            for event in events:
-                rows[(number, event.history_id)] = event
-        return [rows[(number, history_id)] for number, history_id, _at in winners]
+        return union.read(self._using, branches, stop, labels)
 
     # --- the sequence protocol ------------------------------------------------------------
 
