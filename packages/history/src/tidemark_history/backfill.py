@@ -28,7 +28,7 @@ from tidemark_core.locks import lock_timeout, retry_on_lock_timeout
 
 from .conf import batch_size as default_batch_size
 from .exceptions import HistoryError
-from .trackers import CONTEXT_EXPRESSION
+from .trackers import CONTEXT_EXPRESSION, STORE_CONTEXT_SQL
 from .tracking import EventSpec, specs_of
 
 BASELINE_LABEL = "baseline"
@@ -124,6 +124,9 @@ def _backfill(
             cursor.execute(lock)
             cursor.execute(statement, [last is None, last, size, BASELINE_LABEL])
             looked, key, written = cursor.fetchone()
+            if written:
+                # As a capture trigger does: the context row, once, with its events.
+                cursor.execute(STORE_CONTEXT_SQL)
             return int(looked), key, int(written)
 
     with lock_timeout(LOCK_WAIT, using=using):

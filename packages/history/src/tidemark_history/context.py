@@ -20,69 +20,155 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _State:
-    """One context: its id, its merged metadata and where that metadata is already stored.
+    """One active block: its own metadata, the enclosing block, an optional lazy resolver.
 
-    Nested blocks share the state of the outermost one and merge their metadata into it;
-    `version` counts the changes, so each database alias stores the newest metadata once.
+    Each distinct metadata gets a context id of its own, minted here in Python; the row
+    itself is written by the capture triggers, once, and only by a statement that recorded
+    events. A nested block with metadata of its own, and a block whose lazy values (the
+    middleware's user) change, get a new id: the events already written keep theirs.
     """
 
-    def __init__(self, metadata: dict[str, Any]) -> None:
-        self.id = uuid.uuid4()
-        self.metadata = metadata
-        self.version = 1
+    def __init__(
+        self,
+        outer: _State | None,
+        metadata: dict[str, Any],
+        resolver: Callable[[], dict[str, Any]] | None,
+    ) -> None:
+        self.outer = outer
+        self.own = metadata
+        self.resolver = resolver
+        self.lazy: bool = resolver is not None or (outer is not None and outer.lazy)
         self.lock = threading.Lock()
-        # alias -> version of the metadata committed in that database
-        self.stored: dict[str, int] = {}
-        # alias -> (version, transaction marker) stored by a transaction not yet committed
-        self.pending: dict[str, tuple[int, object]] = {}
-        self.resolvers: list[Callable[[], dict[str, Any]]] = []
+        self.id: uuid.UUID | None = None
+        self.metadata: dict[str, Any] = {}
+        self.setting = ""  # the document: id, parent and metadata
+        self.bare = ""  # the id alone, sent once the row is known to be stored
+        # The aliases whose database holds this id's row, committed (seen by the delivery).
+        self.stored: set[str] = set()
+        # Without lazy values the answer of current() never changes: computed once.
+        self.fixed: _State | None = None
+        self.resolving = threading.local()  # .active: reading the lazy values in this thread
 
-    def merge(self, metadata: dict[str, Any]) -> None:
-        with self.lock:
-            merged = {**self.metadata, **metadata}
-            if merged != self.metadata:
-                self.metadata = merged
-                self.version += 1
+    def _effective(self) -> tuple[dict[str, Any], _State | None]:
+        """The metadata in force now, and the enclosing block's state (current)."""
+        outer = self.outer.current() if self.outer is not None else None
+        metadata = {**(outer.metadata if outer is not None else {}), **self.own}
+        if self.resolver is not None:
+            metadata.update(_serialisable(self.resolver()))
+        return metadata, outer
 
-    def refresh(self) -> None:
-        """Merge what the lazy resolvers (the middleware's user) return now."""
-        for resolve in self.resolvers:
-            self.merge(_serialisable(resolve()))
+    def current(self) -> _State:
+        """This block's state with an id that matches the metadata in force now.
+
+        Returns the enclosing block's state when the metadata is the same as its own, so a
+        nested block that adds nothing (or repeats its keys) shares its row.
+        """
+        if self.fixed is not None:
+            return self.fixed
+        if getattr(self.resolving, "active", False):
+            # A write made while the lazy values are read (loading the user can write the
+            # session): it joins the context in force until then.
+            return self if self.id is not None else (self.outer.current() if self.outer else self)
+        self.resolving.active = True
+        try:
+            metadata, outer = self._effective()
+        finally:
+            self.resolving.active = False
+        if outer is not None and metadata == outer.metadata:
+            chosen = outer
+        else:
+            with self.lock:
+                if self.id is None or metadata != self.metadata:
+                    parent = self.id if self.id is not None else (outer.id if outer else None)
+                    self.id = uuid.uuid4()
+                    self.metadata = metadata
+                    self.setting = _setting(self.id, parent, metadata)
+                    self.bare = str(self.id)
+                    self.stored = set()
+            chosen = self
+        if not self.lazy:
+            self.fixed = chosen
+        return chosen
+
+
+def _setting(context_id: uuid.UUID, parent: uuid.UUID | None, metadata: dict[str, Any]) -> str:
+    """The value of the ``tidemark_history.context`` setting that carries one context.
+
+    The id comes first, at a fixed place, so the triggers read it without parsing JSON.
+    """
+    document = {"id": str(context_id), "parent": str(parent) if parent else None}
+    document["metadata"] = metadata  # type: ignore[assignment]
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
 _current: ContextVar[_State | None] = ContextVar("tidemark_history_context", default=None)
 
 
 def active_state() -> _State | None:
-    """The state of the innermost active context, or None outside any context."""
-    return _current.get()
+    """The state of the innermost active block (current), or None outside any context."""
+    state = _current.get()
+    return state.current() if state is not None else None
 
 
 def _serialisable(metadata: dict[str, Any]) -> dict[str, Any]:
+    """`metadata` as PostgreSQL's jsonb will store it, or `ContextError` at once."""
     try:
-        result: dict[str, Any] = json.loads(json.dumps(metadata, cls=DjangoJSONEncoder))
+        text = json.dumps(metadata, cls=DjangoJSONEncoder, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as error:
         raise ContextError(
             f"History context metadata must be JSON-serialisable: {error}. "
             "Pass strings, numbers, booleans, None, lists and dicts (dates, UUIDs and "
-            "decimals are converted)."
+            "decimals are converted; NaN and infinities are refused)."
         ) from None
+    result: dict[str, Any] = json.loads(text)
+    _refuse_unstorable(result, "metadata")
     return result
+
+
+def _refuse_unstorable(value: Any, where: str) -> None:
+    """Refuse the strings jsonb cannot store: NUL characters and lone surrogates."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unstorable(key, f"a key of {where}")
+            _refuse_unstorable(item, f"{where}[{key!r}]")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_unstorable(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise ContextError(
+                f"History context {where} contains a NUL character (\\x00), which "
+                "PostgreSQL cannot store; remove or escape it."
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ContextError(
+                f"History context {where} contains a lone surrogate ({value!r}), which is "
+                "not valid Unicode; decode the text properly before passing it."
+            ) from None
 
 
 class context:
     """Attach metadata to every event recorded inside the block, on every database alias.
 
     Use it as ``with history.context(reason="import"):``, ``async with``, or as a
-    decorator. Nested blocks join the outermost context and merge their metadata into it
-    (inner keys win), so one unit of work is one context row. The metadata is stored once
-    per context and database, in `tidemark_history.Context`; event rows only reference it.
+    decorator. The metadata is stored once per context and database, in a
+    `tidemark_history.Context` row that is written by the first statement that records
+    events and never changed afterwards; event rows only reference it. A block that records
+    nothing stores nothing.
+
+    A nested block's events get a context of their own holding the outer metadata merged
+    with the inner (inner keys win), whose ``parent`` is the outer block's context; the
+    outer block's events keep exactly the metadata they were written with. A nested block
+    that adds nothing new shares the outer block's context.
 
     Args:
         **metadata: JSON-serialisable values (dates, UUIDs and decimals are converted).
 
     Raises:
-        ContextError: When the metadata is not JSON-serialisable.
+        ContextError: At once, when the metadata is not JSON-serialisable or holds what
+            PostgreSQL cannot store (NUL characters, lone surrogates, NaN, infinities).
     """
 
     def __init__(self, **metadata: Any) -> None:
@@ -93,25 +179,20 @@ class context:
 
     @property
     def id(self) -> uuid.UUID | None:
-        """The id of the `Context` row the events of this block point at (once entered)."""
-        return self._state.id if self._state is not None else None
+        """The id of the `Context` the block's events point at (the latest one, once entered).
+
+        A lazy value that changes (the middleware's user after a login) gives the block a
+        new id for the events written from then on.
+        """
+        return self._state.current().id if self._state is not None else None
 
     def _enter(self) -> _State:
-        state = _current.get()
-        if state is None:
-            state = _State(dict(self._metadata))
-        else:
-            state.merge(self._metadata)
-        if self._resolver is not None:
-            state.resolvers.append(self._resolver)
+        state = _State(_current.get(), dict(self._metadata), self._resolver)
         self._tokens.append(_current.set(state))
         self._state = state
         return state
 
     def _exit(self) -> None:
-        state = _current.get()
-        if state is not None and self._resolver is not None:
-            state.resolvers.remove(self._resolver)
         _current.reset(self._tokens.pop())
 
     def __enter__(self) -> context:

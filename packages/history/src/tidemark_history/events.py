@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, router
+from django.db import connections, models, router, transaction
 
 from .context import active_state
 from .exceptions import TrackingError
+from .trackers import STORE_CONTEXT_SQL
 from .tracking import specs_of
 
 
@@ -46,9 +47,15 @@ def create_event(obj: models.Model, *, label: str, using: str | None = None) -> 
     }
     event_model = specs[0].event_model
     database = using or router.db_for_write(model, instance=obj)
-    return event_model._default_manager.using(database).create(
-        history_label=label,
-        history_object_id=obj.pk,
-        history_context_id=state.id if state is not None else None,
-        **values,
-    )
+    with transaction.atomic(using=database):
+        event = event_model._default_manager.using(database).create(
+            history_label=label,
+            history_object_id=obj.pk,
+            history_context_id=state.id if state is not None else None,
+            **values,
+        )
+        if state is not None:
+            # The INSERT set the context (the delivery did); write its row as triggers do.
+            with connections[database].cursor() as cursor:
+                cursor.execute(STORE_CONTEXT_SQL)
+    return event

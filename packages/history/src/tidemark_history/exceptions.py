@@ -16,7 +16,8 @@ class TrackingError(HistoryError):
 
 
 class ContextError(HistoryError):
-    """History context metadata cannot be stored (it is not JSON-serialisable)."""
+    """History context metadata cannot be stored: not JSON-serialisable, or holding what
+    PostgreSQL's jsonb refuses (NUL characters, lone surrogates, NaN, infinities)."""
 
 
 class MaintenanceError(HistoryError):

@@ -14,14 +14,24 @@ from .triggers import guard_triggers
 
 
 class Context(MetadataAttributes, models.Model):
-    """Who, which request and why: stored once per `tidemark_history.context()` block.
+    """Who, which request and why: the metadata in force when events were recorded.
 
-    Every event recorded inside the block points at this row through its
-    ``history_context`` column. Metadata keys read as attributes (``context.user``).
+    Written once, by the first statement that records events under it, and never changed.
+    Every event recorded under it points at it through its ``history_context`` column.
+    Metadata keys read as attributes (``context.user``).
     """
 
     id: models.UUIDField[Any, Any] = models.UUIDField(primary_key=True)
     created_at: models.DateTimeField[Any, Any] = models.DateTimeField(db_default=Now())
+    parent: models.UUIDField[Any, Any] = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The context this one derives from: the enclosing block of a nested block, or "
+            "the block's earlier metadata when a lazy value (the user) changed. Its row "
+            "exists only when events were recorded under it."
+        ),
+    )
     metadata: models.JSONField[Any, Any] = models.JSONField(default=dict)
 
     class Meta:

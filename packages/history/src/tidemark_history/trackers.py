@@ -22,7 +22,30 @@ if TYPE_CHECKING:
 
 NEW_TABLE = "tidemark_new"
 OLD_TABLE = "tidemark_old"
-CONTEXT_EXPRESSION = "NULLIF(current_setting('tidemark_history.context', true), '')::uuid"
+# The context of the statement, read through the functions of `tidemark_history.sql`.
+# PL/pgSQL plans a statement when it first runs it: inside these IFs, the functions are
+# reached only when a context is set, so writes without one, and a database whose
+# tidemark_history migrations have not created the functions yet, never need them.
+READ_CONTEXT = (
+    "IF current_setting('tidemark_history.context', true) <> '' THEN\n"
+    "    _tidemark_context := tidemark_history_current_context();\n"
+    "END IF;\n"
+)
+# After the events: the context row is written once, only when events were recorded, and
+# only while the setting still carries the metadata (a bare id names a stored row).
+STORE_CONTEXT = (
+    "IF FOUND AND _tidemark_context IS NOT NULL\n"
+    "        AND left(current_setting('tidemark_history.context', true), 1) = '{' THEN\n"
+    "    PERFORM tidemark_history_store_context();\n"
+    "END IF;\n"
+)
+# The same outside a trigger: the id as an SQL expression, and the statement that stores
+# the row for code that inserts events itself (create_event(), the backfill).
+CONTEXT_EXPRESSION = "tidemark_history_current_context()"
+STORE_CONTEXT_SQL = (
+    "SELECT tidemark_history_store_context() "
+    "WHERE left(current_setting('tidemark_history.context', true), 1) = '{'"
+)
 
 # django-pghistory's dotted labels ("group.add", "model.create") are accepted.
 _LABEL = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -149,9 +172,10 @@ def _insert_events(
         column_list += f", {columns}"
         value_list += f", {values}"
     return (
-        f"_tidemark_context := {CONTEXT_EXPRESSION};\n"
+        f"{READ_CONTEXT}"
         f'INSERT INTO "{spec.event_table}" ({column_list})\n'
         f"SELECT {value_list} FROM {source} AS {alias}{join}{where};\n"
+        f"{STORE_CONTEXT}"
         "RETURN NULL;"
     )
 

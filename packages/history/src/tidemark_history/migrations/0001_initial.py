@@ -3,6 +3,8 @@
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
+from tidemark_history import sql
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -23,5 +25,12 @@ class Migration(migrations.Migration):
             options={
                 "db_table": "tidemark_history_context",
             },
+        ),
+        # The functions the capture triggers call once a context is set (added after the
+        # first release: 0005 creates them on databases already past this migration). Here,
+        # so that the migrations of every app that depends on this one record contexts.
+        migrations.RunSQL(
+            sql.functions(parent=False),
+            reverse_sql=sql.DROP_FUNCTIONS,
         ),
     ]

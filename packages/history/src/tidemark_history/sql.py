@@ -1,0 +1,124 @@
+"""The SQL functions through which the capture triggers read and store the active context.
+
+They live in the database (created by migration ``0002``), so how a context is read can
+change with a migration instead of regenerating every trigger of every tracked model.
+
+``tidemark_history.context``, the transaction-local setting the delivery sets, holds either
+a JSON document ``{"id": "<uuid>", "parent": "<uuid>" | null, "metadata": {...}}`` (the id
+first, at a fixed place) or, once its row is stored in the transaction, the bare id.
+
+- ``tidemark_history_current_context()`` returns the id, or NULL when the setting is empty.
+  Any other value is refused with an error that names the setting. One SQL expression,
+  inlined where it is used: it costs no function call.
+- ``tidemark_history_store_context()`` is called by a trigger after it recorded events,
+  while the setting holds the document: it writes the context row once (``ON CONFLICT DO
+  NOTHING``: a row is never changed), then narrows the setting to the bare id so that later
+  statements of the transaction skip it. A bare id is taken as given (the delivery sends
+  one only for a row it saw stored).
+
+The functions change through a new migration that runs ``CREATE OR REPLACE FUNCTION`` with
+their new text; the triggers never need regenerating for it.
+"""
+
+from __future__ import annotations
+
+from .delivery import SETTING
+
+CONTEXT_TABLE = "tidemark_history_context"
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_HINT = (
+    f"tidemark_history.context() sets {SETTING} from Python. Reset it with "
+    f"SELECT set_config(''{SETTING}'', '''', true)."
+)
+
+_READ = f"current_setting('{SETTING}', true)"
+
+# Refuses a value that is no context; a function of its own so that the one below stays a
+# single SQL expression, which PostgreSQL inlines into the trigger's own expression (STABLE,
+# as a STABLE function that calls a VOLATILE one is not inlined).
+REFUSE_CONTEXT = rf"""
+CREATE OR REPLACE FUNCTION tidemark_history_refuse_context(setting text, detail text)
+RETURNS uuid LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RAISE EXCEPTION 'The setting {SETTING} holds %, which is not a history context.',
+        quote_literal(left(setting, 100))
+        USING ERRCODE = 'invalid_parameter_value', DETAIL = detail, HINT = '{_HINT}';
+END
+$$;
+"""
+
+CURRENT_CONTEXT = rf"""
+CREATE OR REPLACE FUNCTION tidemark_history_current_context() RETURNS uuid
+LANGUAGE sql STABLE AS $$
+SELECT CASE
+    WHEN {_READ} ~ '^\{{"id":"{_UUID}",' THEN substr({_READ}, 8, 36)::uuid
+    WHEN {_READ} ~ '^{_UUID}$' THEN {_READ}::uuid
+    WHEN coalesce({_READ}, '') = '' THEN NULL
+    ELSE tidemark_history_refuse_context(
+        {_READ},
+        'It must be empty, the id (a lowercase UUID) of a recorded context, or what '
+        'tidemark_history.context() sets.'
+    )
+END
+$$;
+"""
+
+
+def _store_context(parent: bool) -> str:
+    columns = "id, created_at, parent, metadata" if parent else "id, created_at, metadata"
+    values = (
+        "context_id, now(), parent_id, document->'metadata'"
+        if parent
+        else ("context_id, now(), document->'metadata'")
+    )
+    return rf"""
+CREATE OR REPLACE FUNCTION tidemark_history_store_context() RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    setting text := {_READ};
+    context_id uuid := tidemark_history_current_context();
+    document jsonb;
+    parent_id uuid;
+BEGIN
+    IF context_id IS NULL OR left(setting, 1) <> '{{' THEN
+        RETURN context_id;  -- no context, or a bare id: its row is stored
+    END IF;
+    BEGIN
+        document := setting::jsonb;
+        parent_id := (document->>'parent')::uuid;
+        IF jsonb_typeof(document->'metadata') IS DISTINCT FROM 'object' THEN
+            RAISE invalid_text_representation;
+        END IF;
+    EXCEPTION WHEN invalid_text_representation OR invalid_parameter_value THEN
+        PERFORM tidemark_history_refuse_context(
+            setting,
+            'Its JSON document must have an id, a parent (a UUID or null) and metadata '
+            '(an object).'
+        );
+    END;
+    INSERT INTO {CONTEXT_TABLE} ({columns})
+    VALUES ({values})
+    ON CONFLICT (id) DO NOTHING;
+    -- Later statements of the transaction find the row stored: they skip this function.
+    PERFORM set_config('{SETTING}', context_id::text, true);
+    RETURN context_id;
+END
+$$;
+"""
+
+
+def functions(*, parent: bool = True) -> str:
+    """The SQL that creates (or replaces) the functions.
+
+    Migration 0001 creates them without the ``parent`` column, which 0005 adds: so a
+    database migrated from scratch records contexts from the first migration of any app
+    that depends on 0001.
+    """
+    return REFUSE_CONTEXT + CURRENT_CONTEXT + _store_context(parent)
+
+
+DROP_FUNCTIONS = """
+DROP FUNCTION IF EXISTS tidemark_history_store_context();
+DROP FUNCTION IF EXISTS tidemark_history_current_context();
+DROP FUNCTION IF EXISTS tidemark_history_refuse_context(text, text);
+"""
