@@ -395,3 +395,36 @@ def test_a_model_created_partitioned_gets_its_partitions_at_once() -> None:
             editor.delete_model(gauge_event)
             editor.delete_model(Gauge)
         forget_models("evolve", ["Gauge"])
+
+
+def test_changing_the_period_rebuilds_the_table_with_its_rows() -> None:
+    [monthly] = ReadingEvent._meta.constraints
+    weekly = Partitioning(name=monthly.name, period="week")
+    reading = Reading.objects.create(sensor="tide", value=1)
+    old_id = ReadingEvent.objects.create(
+        history_label="update",
+        history_object=reading,
+        history_at=datetime.datetime(2024, 7, 3, tzinfo=UTC),  # a Wednesday
+        sensor="tide",
+        value=2,
+    ).pk
+    before = events(ReadingEvent)
+    try:
+        # What a migration of track(partition="month") -> "week" runs.
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(ReadingEvent, monthly)
+            editor.add_constraint(ReadingEvent, weekly)
+
+        assert events(ReadingEvent) == before
+        assert partition_of(old_id) == "scale_readingevent_p20240701"  # that week's Monday
+        assert all(
+            p.upper - p.lower == datetime.timedelta(days=7)
+            for p in partitions(ReadingEvent)
+            if not p.is_default
+        )
+    finally:
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(ReadingEvent, weekly)
+            editor.add_constraint(ReadingEvent, monthly)
+    assert partition_of(old_id) == "scale_readingevent_p20240701"
+    assert events(ReadingEvent) == before

@@ -167,3 +167,30 @@ def test_revert_context_is_atomic_and_refuses_what_it_cannot_restore() -> None:
     with pytest.raises(history.RevertError, match=r"no value for \['title', 'notes'\]"):
         history.revert_context(cleanup)
     assert not Item.objects.filter(pk=fresh.pk).exists()  # the item was not re-created
+
+
+def test_a_context_includes_its_nested_blocks_for_reading_and_reverting() -> None:
+    with history.context(request="r1") as request:
+        Item.objects.create(name="outer")
+        with history.context(step="import"):
+            Item.objects.create(name="inner")
+            with history.context(step="deeper"):
+                Item.objects.create(name="deepest")
+    with history.context(request="r2"):
+        Item.objects.create(name="elsewhere")
+
+    assert sorted(e.name for e in history.events(context=request)) == [
+        "deepest",
+        "inner",
+        "outer",
+    ]
+    plan = history.plan_revert_context(request)
+    assert plan.conflicts == []  # the nested blocks' events are the context's own
+    history.revert_context(request)
+    assert list(Item.objects.values_list("name", flat=True)) == ["elsewhere"]
+
+
+def test_a_block_that_recorded_nothing_itself_still_leads_to_its_nested_blocks() -> None:
+    with history.context(request="quiet") as request, history.context(step="work"):
+        Item.objects.create(name="nested only")
+    assert [e.name for e in history.events(context=request.id)] == ["nested only"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.management.commands import makemigrations, migrate
 from django.db.migrations import operations
+from pgtrigger.migrations import AddTrigger
 
 from .operations import AddEventField
 from .tracking import all_specs
@@ -61,6 +62,24 @@ class HistoryAutodetectorMixin:
         super().add_operation(  # type: ignore[misc]
             app_label, operation, dependencies=dependencies, beginning=beginning
         )
+
+    def generate_altered_fields(self) -> None:
+        # pgtrigger installs replaced triggers last, after every field operation; a field
+        # altered in the same migration (null to NOT NULL fills its NULL rows with the
+        # default) would change rows while the tracked table has no capture trigger. The
+        # capture triggers of tracked models go in first: columns are added, removed and
+        # renamed by then, so the new triggers find the columns they copy.
+        tracked = {
+            (spec.holder._meta.app_label, spec.holder._meta.model_name) for spec in all_specs()
+        }
+        altered: dict[tuple[str, str], dict[str, list[Any]]] = getattr(self, "altered_triggers", {})
+        for (app_label, model_name), triggers in altered.items():
+            if (app_label, model_name) not in tracked:
+                continue
+            for trigger in triggers["added_triggers"]:
+                self.add_operation(app_label, AddTrigger(model_name=model_name, trigger=trigger))
+            triggers["added_triggers"] = []
+        super().generate_altered_fields()  # type: ignore[misc]
 
 
 def _with_mixin(autodetector: type) -> type:

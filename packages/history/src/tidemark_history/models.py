@@ -44,6 +44,12 @@ class Context(MetadataAttributes, models.Model):
             ),
             # The Context admin: newest first, by date.
             models.Index(fields=["created_at"], name="tidemark_ctx_created_at"),
+            # events(context=...) and revert_context(): the contexts nested in one.
+            models.Index(
+                fields=["parent"],
+                name="tidemark_ctx_parent",
+                condition=models.Q(parent__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

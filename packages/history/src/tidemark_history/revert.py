@@ -16,7 +16,7 @@ from .context import context as history_context
 from .event import Event, Kind
 from .exceptions import HistoryError, RevertConflict, RevertError
 from .reading import state_spec
-from .timeline import ContextRef, _context_id
+from .timeline import ContextRef, _context_id, with_descendants
 
 if TYPE_CHECKING:
     from .tracking import EventSpec
@@ -135,11 +135,11 @@ def _state_before(first: Event) -> dict[str, Any] | None:
     return None if previous.kind is Kind.DELETE else previous.values()
 
 
-def _spec_events(spec: EventSpec, context_id: uuid.UUID, using: str) -> dict[Any, list[Event]]:
+def _spec_events(spec: EventSpec, tree: list[uuid.UUID], using: str) -> dict[Any, list[Event]]:
     by_row: dict[Any, list[Event]] = {}
     events: Any = (
         spec.event_model._default_manager.using(using)
-        .filter(history_context_id=context_id)
+        .filter(history_context_id__in=tree)
         .order_by("history_at", "history_id")
     )
     for event in events:
@@ -158,6 +158,8 @@ def plan_revert_context(context: ContextRef, *, using: str = "default") -> Rever
     from .reading import all_specs
 
     plan = RevertPlan(_context_id(context))
+    # The context and every context derived from it: the nested blocks of a request.
+    tree = with_descendants([plan.context_id], using)
     ordered: list[tuple[Any, Step]] = []
     tracked = {spec.tracked for spec in all_specs()}
     for model in tracked:
@@ -166,13 +168,13 @@ def plan_revert_context(context: ContextRef, *, using: str = "default") -> Rever
         except HistoryError:
             continue
         manager = spec.event_model._default_manager.using(using)
-        for pk, row_events in _spec_events(spec, plan.context_id, using).items():
+        for pk, row_events in _spec_events(spec, tree, using).items():
             first, last = row_events[0], row_events[-1]
             later = manager.filter(
                 models.Q(history_at__gt=last.history_at)
                 | models.Q(history_at=last.history_at, history_id__gt=last.history_id),
                 history_object_id=pk,
-            ).exclude(history_context_id=plan.context_id)
+            ).exclude(history_context_id__in=tree)
             plan.conflicts.extend(later.order_by("history_at", "history_id"))  # type: ignore[arg-type]
             try:
                 values = _state_before(first)
@@ -199,6 +201,8 @@ def revert_context(
     context: ContextRef, *, force: bool = False, using: str = "default"
 ) -> Reversion:
     """Undo every tracked change made inside one context, newest first, atomically.
+
+    The context's nested blocks (contexts whose ``parent`` leads to it) are part of it.
 
     Each row the context changed goes back to its state before the context: rows it
     inserted are deleted, rows it deleted are re-created, rows it updated get their

@@ -65,6 +65,26 @@ def _context_id(value: ContextRef) -> uuid.UUID:
         ) from None
 
 
+def with_descendants(ids: Iterable[uuid.UUID], using: str) -> list[uuid.UUID]:
+    """`ids` and the ids of every context derived from them (nested blocks, a block's
+    later metadata), following ``parent`` (its index); a context whose own row was never
+    written (its block recorded nothing itself) still leads to those derived from it."""
+    from .models import Context
+
+    roots = list(ids)
+    if not roots:
+        return []
+    table = connections[using].ops.quote_name(Context._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE tree(id) AS (SELECT unnest(%s::uuid[]) UNION "
+            f"SELECT child.id FROM {table} AS child JOIN tree ON child.parent = tree.id) "
+            "SELECT id FROM tree",
+            [roots],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _metadata_filter(lookups: dict[str, Any]) -> models.Q:
     """Plain keys use the metadata's containment (GIN-indexable); others a JSON lookup."""
     plain = {key: value for key, value in lookups.items() if "__" not in key}
@@ -102,6 +122,7 @@ class Timeline:
         self._filters = filters or _Filters()
         self._count: int | None = None
         self._contexts: list[Any] | QuerySet[Any] | None = None
+        self._tree: list[uuid.UUID] | None = None
 
     def __repr__(self) -> str:
         return f"<Timeline {self[:5]!r}{'...' if self.count() > 5 else ''}>"
@@ -192,7 +213,7 @@ class Timeline:
                 match |= models.Q(**{f"{name}_id": target.pk})
             events = events.filter(match)
         if filters.contexts is not None:
-            events = events.filter(history_context_id__in=list(filters.contexts))
+            events = events.filter(history_context_id__in=self._context_tree())
         if filters.metadata:
             events = events.filter(history_context_id__in=self._matching_contexts())
         if filters.labels is not None:
@@ -202,6 +223,12 @@ class Timeline:
         if filters.until is not None:
             events = events.filter(history_at__lte=filters.until)
         return events
+
+    def _context_tree(self) -> list[uuid.UUID]:
+        """The contexts asked for and every context derived from them, read once."""
+        if self._tree is None:
+            self._tree = with_descendants(self._filters.contexts or (), self._using)
+        return self._tree
 
     def _matching_contexts(self) -> list[Any] | QuerySet[Any]:
         """The ids of the contexts the metadata lookups match, read once per timeline.
