@@ -9,7 +9,7 @@ import tidemark_history.triggers
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tidemark_history", "0005_context_parent_and_functions"),
+        ("tidemark_history", "0006_context_parent_index"),
     ]
 
     operations = [
