@@ -218,3 +218,55 @@ def test_w001_warns_when_the_connection_owns_the_history_tables() -> None:
     with role():
         assert check(databases=["default"]) == []
     assert check(databases=["lite"]) == []
+
+
+def test_contexts_are_append_only_for_the_role_and_its_writes_keep_their_context() -> None:
+    from tidemark_history import context
+    from tidemark_history.models import Context
+
+    with role() as name:
+        with context(reason="import"):
+            Item.objects.create(name="a", quantity=1)
+        (row,) = Context.objects.all()
+        for sql in (
+            "UPDATE tidemark_history_context SET metadata = '{}'",
+            "DELETE FROM tidemark_history_context",
+            "DELETE FROM tidemark_history_context WHERE false",
+        ):
+            with pytest.raises(DatabaseError, match=REFUSED):
+                raw(sql)
+        with (
+            pgtrigger.ignore("tidemark_history.Context:append_only"),
+            pytest.raises(DatabaseError, match=REFUSED),
+        ):
+            Context.objects.all().delete()
+        with pytest.raises(DatabaseError, match="permission denied"):
+            raw("TRUNCATE tidemark_history_context")
+        with pytest.raises(MaintenanceError, match="may not run"):
+            maintenance.delete(Context.objects.all())
+        raw("RESET ROLE")
+        raw(f"GRANT TRUNCATE ON tidemark_history_context TO {name}")
+        raw(f"SET ROLE {name}")
+        with pytest.raises(DatabaseError, match=f"{REFUSED}: TRUNCATE of tidemark_history_context"):
+            raw("TRUNCATE tidemark_history_context")
+    assert [(c.id, c.metadata) for c in Context.objects.all()] == [(row.id, {"reason": "import"})]
+    (event,) = events(ItemEvent)
+    assert event["history_context_id"] == row.id
+
+
+def test_the_owner_prunes_and_redacts_contexts_through_the_maintenance_path() -> None:
+    from tidemark_history import context
+    from tidemark_history.models import Context
+
+    with context(user="ada"):
+        Item.objects.create(name="a", quantity=1)
+    with context(user="bob"):
+        Item.objects.create(name="b", quantity=2)
+    ada = Context.objects.get(metadata__user="ada")
+
+    assert maintenance.update(Context.objects.filter(pk=ada.pk), metadata={"user": None}) == 1
+    assert maintenance.delete(Context.objects.exclude(pk=ada.pk)) == 1
+
+    assert [(c.id, c.metadata) for c in Context.objects.all()] == [(ada.id, {"user": None})]
+    with pytest.raises(DatabaseError, match=REFUSED):
+        raw("DELETE FROM tidemark_history_context")

@@ -13,6 +13,7 @@ from .metadata import MetadataAttributes
 from .triggers import guard_triggers
 
 
+@pgtrigger.register(*guard_triggers())
 class Context(MetadataAttributes, models.Model):
     """Who, which request and why: the metadata in force when events were recorded.
 
