@@ -35,6 +35,7 @@ test-all: $(HATCH)  ## Run the suites on every Python x Django pair, then with p
 	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run psycopg2:all $(ARGS)
 
 test-psycopg2: $(HATCH)  ## Run the history and data-sync suites with psycopg2 (Python 3.11).
+	@sh scripts/ensure_browser.sh
 	PATH="$(PYENV_PATH):$$PATH" $(HATCH) run psycopg2:all $(ARGS)
 
 demo: $(HATCH)  ## Tell the deploy story of the example shop, then serve its admin on :8000.
