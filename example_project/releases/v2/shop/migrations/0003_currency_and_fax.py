@@ -36,11 +36,6 @@ class Migration(migrations.Migration):
             name="currency",
             field=models.CharField(max_length=3, null=True),
         ),
-        migrations.AlterField(
-            model_name="supplier",
-            name="fax",
-            field=models.CharField(blank=True, max_length=30, null=True),
-        ),
         pgtrigger.migrations.AddTrigger(
             model_name="product",
             trigger=pgtrigger.compiler.Trigger(
@@ -91,5 +86,10 @@ class Migration(migrations.Migration):
                     hash="3ceee3dd3a9c0e29d958a17496380012ff50897b",
                 ),
             ),
+        ),
+        migrations.AlterField(
+            model_name="supplier",
+            name="fax",
+            field=models.CharField(blank=True, max_length=30, null=True),
         ),
     ]
