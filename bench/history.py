@@ -28,7 +28,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "history_app.settings"
 
-TARGETS = {"update": 2.0, "bulk_create": 2.5, "single": 1.6, "context": 0.10, "storage": 1.4}
+# Tidemark's targets; the single-row updates must also be at or below pghistory's ratio
+# measured in the same run.
+TARGETS = {"update": 2.5, "bulk_create": 2.5, "single": 1.6, "context": 0.10, "storage": 1.4}
 
 
 def recreate_database() -> None:
@@ -157,19 +159,30 @@ def main(argv: list[str]) -> int:
             )
             for table in tables:
                 sql(f"VACUUM ANALYZE {table}")
+    # Single-row updates: chunks of 100 of each kind, with and without a context, interleaved
+    # (the kinds' order rotates from chunk to chunk) so that load from elsewhere on the machine
+    # falls on all of them alike. A ratio is the median, over all chunks of all passes, of a
+    # kind's chunk time over the untracked chunk time measured right beside it: on a shared
+    # machine the load drifts within a pass, and a ratio of totals carries that drift.
+    chunks: dict[str, dict[str, list[float]]] = {
+        kind: {"single": [], "single_context": []} for kind in kinds
+    }
     for _ in range(args.single_repeat):
-        # Single-row updates: chunks of each kind, with and without a context, interleaved so
-        # that load from elsewhere on the machine falls on all of them alike. Each pass starts
-        # from vacuumed tables, as each bulk measurement does.
+        # Each pass starts from vacuumed tables, as each bulk measurement does.
         for table in all_tables:
             sql(f"VACUUM ANALYZE {table}")
         pks = {
             kind: list(model.objects.order_by("pk").values_list("pk", flat=True)[: args.single])
             for kind, model in kinds.items()
         }
+        for kind in kinds:
+            results[kind].setdefault("single", []).append(0.0)
+            results[kind].setdefault("single_context", []).append(0.0)
         chunk = 100
         for number, start in enumerate(range(0, args.single, chunk)):
-            for kind, model in kinds.items():
+            order = list(kinds.items())
+            order = order[number % 3 :] + order[: number % 3]
+            for kind, model in order:
                 part = pks[kind][start : start + chunk]
 
                 def singles(model: type[Any] = model, part: list[int] = part) -> None:
@@ -180,30 +193,30 @@ def main(argv: list[str]) -> int:
                     with contexts[kind]():
                         singles()
 
-                measure = results[kind]
-                if start == 0:
-                    measure.setdefault("single", []).append(0.0)
-                    measure.setdefault("single_context", []).append(0.0)
-                if number % 2:
-                    measure["single_context"][-1] += timed(in_context)
-                    measure["single"][-1] += timed(singles)
-                else:
-                    measure["single"][-1] += timed(singles)
-                    measure["single_context"][-1] += timed(in_context)
+                pair = [("single", singles), ("single_context", in_context)]
+                for key, work in pair if number % 2 else pair[::-1]:
+                    seconds = timed(work)
+                    chunks[kind][key].append(seconds)
+                    results[kind][key][-1] += seconds
 
     median = {kind: {k: statistics.median(v) for k, v in m.items()} for kind, m in results.items()}
     base = median["untracked"]
 
     def ratio(kind: str, key: str) -> float:
+        if key == "single":
+            own, beside = chunks[kind]["single"], chunks["untracked"]["single"]
+            return statistics.median(a / b for a, b in zip(own, beside, strict=True))
         return median[kind][key] / base[key]
 
     def context_cost(kind: str) -> float:
-        return median[kind]["single_context"] / median[kind]["single"] - 1
+        pairs = zip(chunks[kind]["single_context"], chunks[kind]["single"], strict=True)
+        return statistics.median(a / b for a, b in pairs) - 1
 
     tm_ok = {
         "update": ratio("tidemark", "update") <= TARGETS["update"],
         "bulk_create": ratio("tidemark", "bulk_create") <= TARGETS["bulk_create"],
-        "single": ratio("tidemark", "single") <= TARGETS["single"],
+        "single": ratio("tidemark", "single")
+        <= min(TARGETS["single"], ratio("pghistory", "single")),
         "context": context_cost("tidemark") <= TARGETS["context"],
         "storage": sizes["tidemark"] <= TARGETS["storage"],
     }
@@ -223,7 +236,7 @@ def main(argv: list[str]) -> int:
             f"one `QuerySet.update` of {n} rows",
             f"{ratio('pghistory', 'update'):.2f}×",
             f"{ratio('tidemark', 'update'):.2f}×",
-            "≤ 2.0×",
+            f"≤ {TARGETS['update']}×",
             tm_ok["update"],
         ),
         (
@@ -237,7 +250,7 @@ def main(argv: list[str]) -> int:
             f"{s} single-row updates, autocommit",
             f"{ratio('pghistory', 'single'):.2f}×",
             f"{ratio('tidemark', 'single'):.2f}×",
-            "≤ 1.6×",
+            f"≤ pghistory's ({ratio('pghistory', 'single'):.2f}×)",
             tm_ok["single"],
         ),
         (
