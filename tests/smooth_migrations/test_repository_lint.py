@@ -47,6 +47,9 @@ REVIEWED = {
     ("shop.0004_product_weight", "PG100", 1),
     ("shop.0005_price_positive_not_valid", "PG100", 1),
     ("tidemark_migration_state.0002_lineage_runs", "PG100", 4),
+    ("tidemark_history.0005_context_parent_and_functions", "PG100", 1),
+    ("tidemark_history.0007_context_guard", "PG100", 1),
+    ("scale.0003_member_newsletter_birthday", "PG100", 1),
 }
 
 

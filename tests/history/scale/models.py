@@ -28,8 +28,10 @@ class Member(models.Model):
     email = models.EmailField()
     name = models.CharField(max_length=50)
     plan = models.CharField(max_length=20, default="free")
-    newsletter = models.BooleanField(default=False)
-    birthday = models.DateField(default=datetime.date(2000, 1, 1))
+    newsletter = models.BooleanField(default=False, db_default=False)
+    birthday = models.DateField(
+        default=datetime.date(2000, 1, 1), db_default=datetime.date(2000, 1, 1)
+    )
 
     def __str__(self) -> str:
         return self.name

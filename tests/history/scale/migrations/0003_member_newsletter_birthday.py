@@ -31,12 +31,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="member",
             name="birthday",
-            field=models.DateField(default=datetime.date(2000, 1, 1)),
+            field=models.DateField(
+                db_default=datetime.date(2000, 1, 1), default=datetime.date(2000, 1, 1)
+            ),
         ),
         migrations.AddField(
             model_name="member",
             name="newsletter",
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(db_default=False, default=False),
         ),
         tidemark_history.operations.AddEventField(
             model_name="memberevent",
