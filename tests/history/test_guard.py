@@ -11,10 +11,12 @@ import pgtrigger
 import pytest
 from django.db import DatabaseError, connection
 
+import tidemark_history as history
 from tests.history.conftest import events, raw
-from tests.history.testapp.models import Item
+from tests.history.testapp.models import Item, Page
 from tidemark_history import maintenance
 from tidemark_history.exceptions import MaintenanceError
+from tidemark_history.models import Context
 from tidemark_history.triggers import trigger_name
 
 ItemEvent = Item.history.field.model  # type: ignore[attr-defined]
@@ -128,6 +130,25 @@ def test_a_temporary_table_named_like_the_event_table_catches_nothing() -> None:
         raw("DROP TABLE pg_temp.testapp_itemevent")
         raw(f"REVOKE TEMPORARY ON DATABASE {connection.settings_dict['NAME']} FROM {name}")
     assert labels() == [("insert", 1)]
+
+
+def test_a_temporary_table_named_like_the_context_table_catches_no_context_row() -> None:
+    # create_event() stores its context row by calling the store function directly, outside
+    # any trigger's pinned search path.
+    page = Page.objects.create(title="a")
+    with role() as name:
+        raw(f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {name}")
+        raw(
+            "CREATE TEMPORARY TABLE tidemark_history_context"
+            " (LIKE public.tidemark_history_context INCLUDING ALL)"
+        )
+        with history.context(reason="audit") as block:
+            history.create_event(page, label="audit")
+        caught = raw("SELECT count(*) FROM pg_temp.tidemark_history_context")[0][0]
+        raw("DROP TABLE pg_temp.tidemark_history_context")
+        raw(f"REVOKE TEMPORARY ON DATABASE {connection.settings_dict['NAME']} FROM {name}")
+    assert caught == 0
+    assert Context.objects.get(pk=block.id).metadata == {"reason": "audit"}
 
 
 def test_the_owner_deletes_and_redacts_through_the_maintenance_path() -> None:

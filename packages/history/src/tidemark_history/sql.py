@@ -23,6 +23,7 @@ their new text; the triggers never need regenerating for it.
 from __future__ import annotations
 
 from .delivery import SETTING
+from .triggers import SAFE_SEARCH_PATH
 
 CONTEXT_TABLE = "tidemark_history_context"
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -71,9 +72,16 @@ def _store_context(parent: bool) -> str:
         if parent
         else ("context_id, now(), document->'metadata'")
     )
+    # Its search path is pinned, pg_temp last: called directly (create_event(), the
+    # backfill), it would otherwise let a temporary table named like the context table,
+    # which any role with TEMPORARY can create, catch the row.
     return rf"""
+SELECT pg_catalog.set_config(
+    'tidemark_history.saved_search_path', pg_catalog.current_setting('search_path'), true
+);
+{SAFE_SEARCH_PATH};
 CREATE OR REPLACE FUNCTION tidemark_history_store_context() RETURNS uuid
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     setting text := {_READ};
     context_id uuid := tidemark_history_current_context();
@@ -104,6 +112,9 @@ BEGIN
     RETURN context_id;
 END
 $$;
+SELECT pg_catalog.set_config(
+    'search_path', pg_catalog.current_setting('tidemark_history.saved_search_path'), true
+);
 """
 
 

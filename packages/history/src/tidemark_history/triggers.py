@@ -28,10 +28,11 @@ MAINTENANCE_SETTING = "tidemark_history.maintenance"
 GUARD_TRIGGER = "append_only"
 TRUNCATE_GUARD_TRIGGER = "append_only_truncate"
 
-# What makes `search_path` safe for the trigger function: the schemas of the session that
-# installs it (the migration's), then pg_temp, listed explicitly so that it is searched last
-# instead of first. PostgreSQL stores the value with the function (SET ... FROM CURRENT).
-_SAFE_SEARCH_PATH = (
+# What makes `search_path` safe for a function (the triggers', the context store): the
+# schemas of the session that installs it (the migration's), then pg_temp, listed explicitly
+# so that it is searched last instead of first. PostgreSQL stores the value with the
+# function (SET ... FROM CURRENT).
+SAFE_SEARCH_PATH = (
     "SELECT pg_catalog.set_config('search_path', pg_catalog.array_to_string(ARRAY("
     "SELECT pg_catalog.quote_ident(schema) FROM pg_catalog.unnest("
     "pg_catalog.current_schemas(false)) AS schema) || 'pg_temp'::text, ', '), true)"
@@ -81,7 +82,7 @@ class TriggerSql(compiler.UpsertTriggerSql):
         """
 
     def get_defaults(self, pgid: str) -> dict[str, str]:
-        return {**super().get_defaults(pgid), "safe_search_path": _SAFE_SEARCH_PATH}
+        return {**super().get_defaults(pgid), "safe_search_path": SAFE_SEARCH_PATH}
 
 
 class Trigger(pgtrigger.Trigger):
