@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 
+import tidemark_history as history
 from tests.history.conftest import events, raw
 from tests.history.testapp.models import Category, Item, Page, Sku
+from tidemark_history.models import Context
 
 ItemEvent = Item.history.field.model  # type: ignore[attr-defined]
 SkuEvent = Sku.history.field.model  # type: ignore[attr-defined]
@@ -179,3 +184,77 @@ def test_tracking_works_on_another_alias() -> None:
 
     assert labels(ItemEvent, "other") == [("insert", item.pk), ("update", item.pk)]
     assert events(ItemEvent) == []
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_one_row_and_several_rows_are_recorded_alike(rows: int) -> None:
+    # An update trigger takes one statement for a single row and another for several.
+    Sku.objects.bulk_create([Sku(code=f"C-{i}", label="same") for i in range(rows)])
+    pages = Page.objects.bulk_create([Page(title=f"p{i}", price=10) for i in range(rows)])
+    PageEvent = Page.history.field.model  # type: ignore[attr-defined]
+
+    Sku.objects.filter(code__startswith="C-").update(label="same")  # no change
+    Sku.objects.filter(code__startswith="X-").update(label="none")  # no row
+    Sku.objects.update(code=Concat(F("code"), Value("-x")))  # primary keys change
+    with history.context(reason="reprice"):
+        Page.objects.update(price=F("price") + 2)  # row="old": the rows before
+
+    codes = [f"C-{i}" for i in range(rows)]
+    assert sorted(labels(SkuEvent)) == sorted(
+        [("insert", code) for code in codes] + [("update", f"{code}-x") for code in codes]
+    )
+    recorded = events(PageEvent)
+    assert sorted((e["history_label"], e["history_object_id"], e["price"]) for e in recorded) == [
+        ("before_price", page.pk, 10) for page in pages
+    ]
+    (context,) = Context.objects.all()
+    assert {e["history_context_id"] for e in recorded} == {context.pk}
+    assert context.metadata == {"reason": "reprice"}
+
+
+def explained(action: Callable[[], Any]) -> list[str]:
+    """The plans of the statements `action` runs, nested ones (triggers') included."""
+    connection = connections["default"]
+    raw("LOAD 'auto_explain'")
+    for setting, value in [
+        ("log_min_duration", "0"),
+        ("log_nested_statements", "on"),
+        ("log_level", "notice"),
+    ]:
+        raw(f"SET auto_explain.{setting} = {value}")
+    notices: list[str] = []
+    driver = connection.connection
+    if hasattr(driver, "add_notice_handler"):  # psycopg 3
+
+        def handler(notice: Any) -> None:
+            notices.append(notice.message_primary)
+
+        driver.add_notice_handler(handler)
+        try:
+            action()
+        finally:
+            driver.remove_notice_handler(handler)
+    else:  # psycopg2 keeps the last 50
+        driver.notices.clear()
+        action()
+        notices.extend(driver.notices)
+    raw("SET auto_explain.log_min_duration = -1")
+    return notices
+
+
+def test_a_bulk_update_after_single_row_updates_is_planned_for_its_size() -> None:
+    # PostgreSQL keeps the plan of a trigger function's statement for the session. The
+    # join of the old and new rows, planned once for a single-row update (a nested loop),
+    # made a later bulk update of the session quadratic: 80 times slower at 20,000 rows.
+    connections["default"].close()  # a new session: no plan kept yet
+    items = Item.objects.bulk_create([Item(name=f"p{i}") for i in range(2000)])
+    for item in items[:10]:
+        Item.objects.filter(pk=item.pk).update(quantity=1)
+
+    plans = explained(lambda: Item.objects.update(quantity=F("quantity") + 2))
+
+    inserts = [plan for plan in plans if "Insert on testapp_itemevent" in plan]
+    assert len(inserts) == 1
+    assert "Nested Loop" not in inserts[0]
+    assert "Join" in inserts[0]
+    assert len([e for e in events(ItemEvent) if e["history_label"] == "update"]) == 2010

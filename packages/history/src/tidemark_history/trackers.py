@@ -22,20 +22,18 @@ if TYPE_CHECKING:
 
 NEW_TABLE = "tidemark_new"
 OLD_TABLE = "tidemark_old"
-# The context of the statement, read through the functions of `tidemark_history.sql`.
-# PL/pgSQL plans a statement when it first runs it: inside these IFs, the functions are
-# reached only when a context is set, so writes without one, and a database whose
-# tidemark_history migrations have not created the functions yet, never need them.
-READ_CONTEXT = (
-    "IF current_setting('tidemark_history.context', true) <> '' THEN\n"
-    "    _tidemark_context := tidemark_history_current_context();\n"
-    "END IF;\n"
-)
+_SETTING = "current_setting('tidemark_history.context', true)"
+# The context of the statement, read through the functions of `tidemark_history.sql` in a
+# scalar subquery (evaluated once per statement). PL/pgSQL plans a statement when it first
+# runs it: the statements that name the functions run only when a context is set, so
+# writes without one, and a database whose tidemark_history migrations have not created
+# the functions yet, never need them.
+_WITH_CONTEXT = f"{_SETTING} <> ''"
+_CONTEXT_ID = "(SELECT tidemark_history_current_context())"
 # After the events: the context row is written once, only when events were recorded, and
 # only while the setting still carries the metadata (a bare id names a stored row).
-STORE_CONTEXT = (
-    "IF FOUND AND _tidemark_context IS NOT NULL\n"
-    "        AND left(current_setting('tidemark_history.context', true), 1) = '{' THEN\n"
+_STORE_CONTEXT = (
+    "IF {recorded} AND left(" + _SETTING + ", 1) = '{{' THEN\n"
     "    PERFORM tidemark_history_store_context();\n"
     "END IF;\n"
 )
@@ -160,28 +158,95 @@ def _rewrite(condition_sql: str) -> str:
     return re.sub(r"\b(OLD|NEW)\.", lambda m: f"_{m.group(1).lower()}.", condition_sql, flags=re.I)
 
 
-def _insert_events(
-    spec: EventSpec, label: str, source: str, where: str = "", join: str = ""
-) -> str:
-    alias = "_new" if source == NEW_TABLE else "_old"
-    columns = ", ".join(f'"{column}"' for column in spec.copied_columns)
-    values = ", ".join(f'{alias}."{column}"' for column in spec.copied_columns)
-    column_list = "history_label, history_object_id, history_context_id"
-    value_list = f"'{label}', {alias}.\"{spec.pk_column}\", _tidemark_context"
-    if columns:
-        column_list += f", {columns}"
-        value_list += f", {values}"
+def _insert_sql(spec: EventSpec, label: str, source: str, context: str, rest: str) -> str:
+    """``INSERT INTO`` the event table ``SELECT`` the rows of `source`, then `rest`."""
+    alias = _alias(source)
+    columns = "".join(f', "{column}"' for column in spec.copied_columns)
+    values = "".join(f', {alias}."{column}"' for column in spec.copied_columns)
     return (
-        f"{READ_CONTEXT}"
-        f'INSERT INTO "{spec.event_table}" ({column_list})\n'
-        f"SELECT {value_list} FROM {source} AS {alias}{join}{where};\n"
-        f"{STORE_CONTEXT}"
+        f'INSERT INTO "{spec.event_table}" '
+        f"(history_label, history_object_id, history_context_id{columns})\n"
+        f"SELECT '{label}', {alias}.\"{spec.pk_column}\", {context}{values} "
+        f"FROM {source} AS {alias}{rest}"
+    )
+
+
+def _alias(table: str) -> str:
+    return "_new" if table == NEW_TABLE else "_old"
+
+
+def _row_events(spec: EventSpec, label: str, source: str) -> str:
+    """The function of an insert or delete trigger: one event per row of `source`.
+
+    Its statements use no PL/pgSQL variable, so PostgreSQL plans each once per session
+    (a generic plan, whose shape does not depend on how many rows a statement changed)
+    instead of planning it again at every call.
+    """
+    return (
+        f"IF {_WITH_CONTEXT} THEN\n"
+        f"{_insert_sql(spec, label, source, _CONTEXT_ID, ';')}\n"
+        f"{_STORE_CONTEXT.format(recorded='FOUND')}"
+        "ELSE\n"
+        f"{_insert_sql(spec, label, source, 'NULL', ';')}\n"
+        "END IF;\n"
         "RETURN NULL;"
     )
 
 
+def _changed_events(spec: EventSpec, label: str, source: str, condition: str) -> str:
+    """The function of an update trigger: an event per row of `source` where `condition` holds.
+
+    A row whose old and new versions cannot be paired by primary key always makes one.
+    PostgreSQL keeps one plan per statement of a trigger function for the session, planned
+    for the transition tables' size of one call; a join planned for one row (a nested
+    loop) takes quadratic time on a bulk update, and one planned for a bulk update wastes
+    time on every single row. So the two never share a statement: a single-row update pairs
+    its two rows directly (a plan that fits every call), and a bulk update plans its join
+    when it runs (``EXECUTE``), for the size it has.
+    """
+    other = OLD_TABLE if source == NEW_TABLE else NEW_TABLE
+    alias, other_alias = _alias(source), _alias(other)
+    pk = f'"{spec.pk_column}"'
+    single = (
+        f", {other} AS {other_alias} WHERE {other_alias}.{pk} <> {alias}.{pk} OR ({condition});"
+    )
+    bulk = (
+        f" LEFT JOIN {other} AS {other_alias} ON {other_alias}.{pk} = {alias}.{pk}"
+        f" WHERE {other_alias}.{pk} IS NULL OR ({condition})"
+    )
+    return (
+        f"SELECT count(*) INTO _tidemark_rows FROM {source};\n"
+        "IF _tidemark_rows = 1 THEN\n"
+        f"    IF {_WITH_CONTEXT} THEN\n"
+        f"{_insert_sql(spec, label, source, _CONTEXT_ID, single)}\n"
+        "    ELSE\n"
+        f"{_insert_sql(spec, label, source, 'NULL', single)}\n"
+        "    END IF;\n"
+        "ELSIF _tidemark_rows = 0 THEN\n"
+        "    RETURN NULL;\n"
+        f"ELSIF {_WITH_CONTEXT} THEN\n"
+        f"    EXECUTE {_literal(_insert_sql(spec, label, source, _CONTEXT_ID, bulk))};\n"
+        "ELSE\n"
+        f"    EXECUTE {_literal(_insert_sql(spec, label, source, 'NULL', bulk))};\n"
+        "END IF;\n"
+        "GET DIAGNOSTICS _tidemark_rows = ROW_COUNT;\n"
+        f"{_STORE_CONTEXT.format(recorded='_tidemark_rows > 0')}"
+        "RETURN NULL;"
+    )
+
+
+def _literal(sql: str) -> str:
+    """`sql` as a PL/pgSQL string literal."""
+    return "'" + sql.replace("'", "''") + "'"
+
+
 def _statement_trigger(
-    spec: EventSpec, label: str, operation: pgtrigger.Operation, func: str, **tables: str
+    spec: EventSpec,
+    label: str,
+    operation: pgtrigger.Operation,
+    func: str,
+    declare: list[tuple[str, str]] | None = None,
+    **tables: str,
 ) -> pgtrigger.Trigger:
     return Trigger(
         name=_trigger_name(spec, label),
@@ -189,7 +254,7 @@ def _statement_trigger(
         when=pgtrigger.After,
         operation=operation,
         referencing=pgtrigger.Referencing(**tables),  # type: ignore[no-untyped-call]
-        declare=[("_tidemark_context", "uuid")],
+        declare=declare,
         func=func,
     )
 
@@ -200,7 +265,7 @@ class InsertEvent(Tracker):
     label = "insert"
 
     def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
-        func = _insert_events(spec, self.label, NEW_TABLE)
+        func = _row_events(spec, self.label, NEW_TABLE)
         return [_statement_trigger(spec, self.label, pgtrigger.Insert, func, new=NEW_TABLE)]
 
 
@@ -210,7 +275,7 @@ class DeleteEvent(Tracker):
     label = "delete"
 
     def triggers(self, spec: EventSpec) -> list[pgtrigger.Trigger]:
-        func = _insert_events(spec, self.label, OLD_TABLE)
+        func = _row_events(spec, self.label, OLD_TABLE)
         return [_statement_trigger(spec, self.label, pgtrigger.Delete, func, old=OLD_TABLE)]
 
 
@@ -256,15 +321,16 @@ class UpdateEvent(Tracker):
             sql = _rewrite(condition.columns_sql(spec.tracked, spec.tracked_names))
         else:
             sql = _rewrite(condition.resolve(spec.tracked))  # type: ignore[no-untyped-call]
-        source, other = (NEW_TABLE, OLD_TABLE) if self.row == "new" else (OLD_TABLE, NEW_TABLE)
-        other_alias = "_old" if self.row == "new" else "_new"
-        alias = "_new" if self.row == "new" else "_old"
-        pk = f'"{spec.pk_column}"'
-        join = f" LEFT JOIN {other} AS {other_alias} ON {other_alias}.{pk} = {alias}.{pk}"
-        where = f" WHERE {other_alias}.{pk} IS NULL OR ({sql})"
-        func = _insert_events(spec, self.label, source, where, join)
+        source = NEW_TABLE if self.row == "new" else OLD_TABLE
+        func = _changed_events(spec, self.label, source, sql)
         trigger = _statement_trigger(
-            spec, self.label, pgtrigger.Update, func, old=OLD_TABLE, new=NEW_TABLE
+            spec,
+            self.label,
+            pgtrigger.Update,
+            func,
+            declare=[("_tidemark_rows", "bigint")],
+            old=OLD_TABLE,
+            new=NEW_TABLE,
         )
         return [trigger]
 
