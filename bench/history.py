@@ -28,23 +28,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "history_app.settings"
 
+from common import recreate_database
+
 # Tidemark's targets; the single-row updates must also be at or below pghistory's ratio
 # measured in the same run.
 TARGETS = {"update": 2.5, "bulk_create": 2.5, "single": 1.6, "context": 0.10, "storage": 1.4}
-
-
-def recreate_database() -> None:
-    import psycopg
-    from django.conf import settings
-
-    params = {**settings.DATABASES["default"], "NAME": "postgres"}
-    from django.db.backends.postgresql.base import DatabaseWrapper
-
-    conninfo = DatabaseWrapper(params).get_connection_params()
-    name = settings.DATABASE_NAME
-    with psycopg.connect(**conninfo, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup() -> None:

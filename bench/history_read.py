@@ -30,24 +30,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "history_read_app.settings"
 
+from common import recreate_database
+
 TABLES = 5
 PER_CONTEXT = 20
 START = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 SLOW_MS = 10_000.0
 TARGETS_MS = {"object": 20.0, "timeline": 50.0, "context": 20.0, "as_of": 2000.0}
-
-
-def recreate_database() -> None:
-    import psycopg
-    from django.conf import settings
-    from django.db.backends.postgresql.base import DatabaseWrapper
-
-    params = {**settings.DATABASES["default"], "NAME": "postgres"}
-    conninfo = DatabaseWrapper(params).get_connection_params()
-    name = settings.DATABASE_NAME
-    with psycopg.connect(**conninfo, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def sql(statement: str, params: Any = None) -> list[tuple[Any, ...]]:

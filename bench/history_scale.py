@@ -39,23 +39,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "history_scale_app.settings"
 
+from common import recreate_database
+
 TARGETS = {"prune": 100.0, "write": 1.05, "backfill": 10.0}
 START = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 COLUMNS = "name, sku, price, quantity, active, weight, updated_at"
 VALUES = "'item ' || i, 'SKU-' || lpad(i::text, 8, '0'), 9.99, i % 100, i % 2 = 0, i * 0.5, now()"
-
-
-def recreate_database() -> None:
-    import psycopg
-    from django.conf import settings
-    from django.db.backends.postgresql.base import DatabaseWrapper
-
-    params = {**settings.DATABASES["default"], "NAME": "postgres"}
-    conninfo = DatabaseWrapper(params).get_connection_params()
-    name = settings.DATABASE_NAME
-    with psycopg.connect(**conninfo, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup() -> None:

@@ -215,7 +215,8 @@ def _changed_events(spec: EventSpec, label: str, source: str, condition: str) ->
         f" WHERE {other_alias}.{pk} IS NULL OR ({condition})"
     )
     return (
-        f"SELECT count(*) INTO _tidemark_rows FROM {source};\n"
+        # Zero, one or more than one: never more rows read than that.
+        f"SELECT count(*) INTO _tidemark_rows FROM (SELECT FROM {source} LIMIT 2) AS _rows;\n"
         "IF _tidemark_rows = 1 THEN\n"
         f"    IF {_WITH_CONTEXT} THEN\n"
         f"{_insert_sql(spec, label, source, _CONTEXT_ID, single)}\n"
