@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime
 import json
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, models
 
 import tidemark_history as history
+from tests.app_registry import forget_models
 from tests.history.conftest import events, raw
 from tests.history.scale.models import Member, Reading
 from tests.history.testapp.models import Category
@@ -205,3 +208,43 @@ def test_a_write_in_flight_finishes_first_and_its_row_gets_no_baseline(
     ]
     assert first == ["update"]
     assert sorted(pk for pk, _l, _e in baselines()) == [m.pk for m in untracked_rows[1:]]
+
+
+def test_a_model_with_a_uuid_primary_key_gets_baselines() -> None:
+    # PostgreSQL has no min() or max() of uuid: a batch's key range is read by ordering.
+    class Token(models.Model):
+        id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "testapp"
+
+        def __str__(self) -> str:
+            return self.name
+
+    try:
+        history.track()(Token)
+        TokenEvent = history.event_model(Token)
+        with connection.schema_editor() as editor:
+            editor.create_model(Token)
+            editor.create_model(TokenEvent)
+        try:
+            raw(f"ALTER TABLE {Token._meta.db_table} DISABLE TRIGGER USER")  # rows, no events
+            tokens = Token.objects.bulk_create([Token(name=f"t{i}") for i in range(5)])
+            raw(f"ALTER TABLE {Token._meta.db_table} ENABLE TRIGGER USER")
+            assert events(TokenEvent) == []
+
+            (result,) = backfill(Token, batch_size=2)
+            again = backfill(Token, batch_size=2)
+
+            assert (result.rows, result.created) == (5, 5)
+            assert again[0].created == 0
+            assert sorted(e["history_object_id"] for e in events(TokenEvent)) == sorted(
+                token.pk for token in tokens
+            )
+        finally:
+            with connection.schema_editor() as editor:
+                editor.delete_model(TokenEvent)
+                editor.delete_model(Token)
+    finally:
+        forget_models("testapp", ["Token"])

@@ -94,19 +94,21 @@ def _statement(spec: EventSpec, connection: Any) -> str:
     return (
         f"WITH _batch AS (SELECT * FROM {table} WHERE (%s::boolean OR {pk} > %s) "
         f"ORDER BY {pk} LIMIT %s), "
+        # The batch's key range, by ordering (PostgreSQL has no min() or max() of uuid).
+        f"_range AS (SELECT (SELECT count(*) FROM _batch) AS looked, "
+        f"(SELECT {pk} FROM _batch ORDER BY {pk} LIMIT 1) AS low, "
+        f"(SELECT {pk} FROM _batch ORDER BY {pk} DESC LIMIT 1) AS high), "
         f"_written AS (INSERT INTO {events} "
         f"(history_label, history_object_id, history_context_id{columns}) "
         f"SELECT %s, _row.{pk}, {CONTEXT_EXPRESSION}{values} FROM _batch AS _row "
         f"WHERE NOT EXISTS (SELECT 1 FROM {events} AS _event "
         f"WHERE _event.history_object_id = _row.{pk} "
-        # The batch's key range bounds the events looked at (an index range scan): without
-        # it, each batch read every event written so far.
-        f"AND _event.history_object_id >= (SELECT min({pk}) FROM _batch) "
-        f"AND _event.history_object_id <= (SELECT max({pk}) FROM _batch)) "
+        # The range bounds the events looked at (an index range scan): without it, each
+        # batch read every event written so far.
+        f"AND _event.history_object_id BETWEEN (SELECT low FROM _range) "
+        f"AND (SELECT high FROM _range)) "
         f"ORDER BY _row.{pk} RETURNING 1) "
-        f"SELECT (SELECT count(*) FROM _batch), "
-        f"(SELECT {pk} FROM _batch ORDER BY {pk} DESC LIMIT 1), "
-        f"(SELECT count(*) FROM _written)"
+        f"SELECT looked, high, (SELECT count(*) FROM _written) FROM _range"
     )
 
 
