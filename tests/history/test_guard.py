@@ -126,10 +126,14 @@ def test_a_temporary_table_named_like_the_event_table_catches_nothing() -> None:
     with role() as name:
         raw(f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {name}")
         raw("CREATE TEMPORARY TABLE testapp_itemevent (LIKE public.testapp_itemevent)")
-        Item.objects.create(name="a", quantity=1)
+        Item.objects.bulk_create([Item(name="a", quantity=1), Item(name="b", quantity=1)])
+        Item.objects.filter(name="a").update(quantity=2)  # one row: the trigger's own plan
+        Item.objects.update(quantity=3)  # several: a join planned when it runs (EXECUTE)
+        caught = raw("SELECT count(*) FROM pg_temp.testapp_itemevent")[0][0]
         raw("DROP TABLE pg_temp.testapp_itemevent")
         raw(f"REVOKE TEMPORARY ON DATABASE {connection.settings_dict['NAME']} FROM {name}")
-    assert labels() == [("insert", 1)]
+    assert caught == 0
+    assert labels() == [("insert", 1), ("insert", 1), ("update", 2), ("update", 3), ("update", 3)]
 
 
 def test_a_temporary_table_named_like_the_context_table_catches_no_context_row() -> None:
