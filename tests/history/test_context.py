@@ -391,6 +391,36 @@ def test_dates_are_converted_and_unserialisable_metadata_is_refused() -> None:
         history.context(obj=object())
 
 
+HOSTILE = {
+    "quote": "O'Brien'); DROP TABLE testapp_item; --",
+    "backslash": "C:\\temp\\new \\' E'\\x41'",
+    "percent": "100% %s %(name)s {}",
+    "dollar": "$$ $tag$ $1",
+    "json": '{"id":"00000000-0000-0000-0000-000000000000","metadata":{}}',
+}
+
+
+@pytest.mark.parametrize("where", ["autocommit", "atomic", "raw without parameters"])
+def test_metadata_that_looks_like_sql_arrives_as_written(where: str) -> None:
+    # The setting is quoted by the driver into the statement's text (once per value): no
+    # value can end the literal, and the row holds exactly what was given.
+    with history.context(**HOSTILE) as block:
+        if where == "autocommit":
+            Item.objects.create(name="a")
+            Item.objects.update(quantity=2)  # psycopg 3: the bare id, quoted likewise
+        elif where == "atomic":
+            with transaction.atomic():
+                Item.objects.create(name="a")
+                Item.objects.update(quantity=2)
+        else:
+            raw("INSERT INTO testapp_item (name, price, quantity, data) VALUES ('a', 1, 1, '{}')")
+            raw("UPDATE testapp_item SET quantity = 2")
+
+    assert Context.objects.get().metadata == HOSTILE
+    assert [row["history_context_id"] for row in events(ItemEvent)] == [block.id] * 2
+    assert Item.objects.get().quantity == 2
+
+
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [

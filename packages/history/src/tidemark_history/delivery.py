@@ -108,12 +108,13 @@ def _with_setting(
     learn: _State | None = None,
 ) -> Any:
     cursor = _raw_cursor(connection)
+    statement = _set_context(connection, cursor, value)
     if pipeline:
         # One round trip, one (implicit, in autocommit mode) transaction. Errors surface
         # when the pipeline syncs, outside Django's own error translation: translate here.
         with connection.wrap_database_errors:
             with connection.connection.pipeline():
-                cursor.execute(SET_CONTEXT, [value])
+                cursor.execute(statement)
                 result = run()
                 if learn is not None:
                     # Whether a trigger stored the row (it narrowed the setting to the id):
@@ -124,12 +125,13 @@ def _with_setting(
         return result
     if not connection.get_autocommit():  # inside a transaction already
         with connection.wrap_database_errors:
-            cursor.execute(SET_CONTEXT, [value])
+            cursor.execute(statement)
         return run()
-    return _own_transaction(connection, cursor, value, run)
+    return _own_transaction(connection, cursor, statement, run)
 
 
 _CURSOR = "_tidemark_history_cursor"
+_STATEMENT = "_tidemark_history_statement"
 
 
 def _raw_cursor(connection: BaseDatabaseWrapper) -> Any:
@@ -145,12 +147,28 @@ def _raw_cursor(connection: BaseDatabaseWrapper) -> Any:
     return kept[1]
 
 
+def _set_context(connection: BaseDatabaseWrapper, cursor: Any, value: str) -> bytes:
+    """The ``set_config`` statement for `value`, quoted by the driver once per value.
+
+    Sent without parameters, so neither the driver nor the server binds one at each
+    statement: a block's statements all send the same value, quoted once.
+    """
+    kept: tuple[Any, str, bytes] | None = getattr(connection, _STATEMENT, None)
+    if kept is None or kept[0] is not cursor or kept[1] != value:
+        quoted = cursor.mogrify(SET_CONTEXT, [value])  # psycopg 3: str, psycopg2: bytes
+        if isinstance(quoted, str):
+            quoted = quoted.encode(cursor.connection.info.encoding)
+        kept = (cursor, value, quoted)
+        setattr(connection, _STATEMENT, kept)
+    return kept[2]
+
+
 def _own_transaction(
-    connection: BaseDatabaseWrapper, cursor: Any, value: str, run: Callable[[], Any]
+    connection: BaseDatabaseWrapper, cursor: Any, statement: bytes, run: Callable[[], Any]
 ) -> Any:
     """Autocommit mode without a pipeline: the statement in a transaction of its own."""
     with connection.wrap_database_errors:
-        cursor.execute("BEGIN; " + SET_CONTEXT, [value])
+        cursor.execute(b"BEGIN; " + statement)
         try:
             result = run()
         except BaseException:
