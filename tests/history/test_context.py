@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import (
     DataError,
     IntegrityError,
+    OperationalError,
     ProgrammingError,
     connection,
     connections,
@@ -437,6 +438,31 @@ def test_what_postgresql_cannot_store_is_refused_at_once(
 ) -> None:
     with pytest.raises(history.ContextError, match=message):
         history.context(**metadata)
+
+
+def test_a_terminated_session_fails_one_write_cleanly_and_the_context_goes_on() -> None:
+    with history.context(reason="cut") as block:
+        Item.objects.create(name="before")
+        [(pid,)] = raw("SELECT pg_backend_pid()")
+        killer = connections.create_connection("default")
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            killer.close()
+        # Django's error, as for any write on a lost session: nothing half-done to undo.
+        # (A new value, so the setting is quoted on the lost session too.)
+        with pytest.raises(OperationalError), history.context(step="lost"):
+            Item.objects.create(name="lost")
+        connection.close_if_unusable_or_obsolete()  # what Django does between requests
+        Item.objects.create(name="after")  # a new session, the same block
+
+    assert [(row["name"], row["history_context_id"]) for row in events(ItemEvent)] == [
+        ("before", block.id),
+        ("after", block.id),
+    ]
+    assert list(Item.objects.values_list("name", flat=True).order_by("pk")) == ["before", "after"]
+    assert Context.objects.get().id == block.id
 
 
 def test_writes_pass_untouched_until_the_context_functions_exist() -> None:
