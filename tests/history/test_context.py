@@ -268,6 +268,14 @@ def test_no_row_without_an_event() -> None:
             "which is not a history context",
         ),
         ("00000000-0000-0000-0000-00000000000G", "which is not a history context"),
+        # Only the lowercase 8-4-4-4-12 form, which the delivery sends, though PostgreSQL's
+        # uuid type reads all of these.
+        ("00000000-0000-0000-0000-00000000000A", "which is not a history context"),
+        ("000000000-000-0000-0000-000000000001", "which is not a history context"),
+        ("{00000000-0000-0000-0000-000000000001}", "which is not a history context"),
+        ("00000000000000000000000000000001----", "which is not a history context"),
+        ('{"id":"00000000-0000-0000-0000-00000000000A","parent":null,"metadata":{}}', "which is"),
+        ('{"id":"00000000-0000-0000-0000-000000000001"}', "which is not a history context"),
     ],
 )
 def test_a_setting_set_by_hand_that_is_no_context_is_a_clear_error(
