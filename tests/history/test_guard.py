@@ -295,3 +295,23 @@ def test_the_owner_prunes_and_redacts_contexts_through_the_maintenance_path() ->
     assert [(c.id, c.metadata) for c in Context.objects.all()] == [(ada.id, {"user": None})]
     with pytest.raises(DatabaseError, match=REFUSED):
         raw("DELETE FROM tidemark_history_context")
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["tidemark_history_current_context()", "tidemark_history_store_context()"],
+)
+def test_the_role_cannot_replace_how_the_triggers_read_or_store_the_context(
+    function: str,
+) -> None:
+    with role():
+        # Refused by the schema (PostgreSQL 15+), else by ownership.
+        with pytest.raises(DatabaseError, match=r"permission denied for schema|must be owner"):
+            raw(
+                f"CREATE OR REPLACE FUNCTION {function} RETURNS uuid "
+                "LANGUAGE sql STABLE AS 'SELECT NULL::uuid'"
+            )
+        with history.context(reason="kept") as block:
+            Item.objects.create(name="a", quantity=1)
+    assert [e["history_context_id"] for e in events(ItemEvent)] == [block.id]
+    assert Context.objects.get().metadata == {"reason": "kept"}
